@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything Utter's engine needs to build, run and be tested on Debian 12.
+# Idempotent: safe to run again; does nothing that is already done.
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also the headless test tools (PulseAudio, sox, ...)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev curl unzip ca-certificates)
+# ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
+test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox espeak-ng python3)
+
+missing=()
+check=("${build_pkgs[@]}")
+((want_test)) && check+=("${test_pkgs[@]}")
+for p in "${check[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "installing system packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo not found. Install a Rust toolchain (1.85 or newer), e.g. from https://rustup.rs" >&2
+  exit 1
+fi
+
+"$here/fetch-onnxruntime.sh"

@@ -1,0 +1,50 @@
+//! Building a warm transcriber from the command line's options.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use utter::models::ModelStore;
+use utter::stt::{Language, WhisperEngine};
+use utter::transcriber::{TranscribeOptions, Transcriber};
+use utter::vad::SileroVad;
+
+use crate::RecognitionArgs;
+
+pub struct LoadedEngine {
+    pub transcriber: Transcriber,
+    pub options: TranscribeOptions,
+    pub load_ms: f64,
+}
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8)
+}
+
+pub fn load(args: &RecognitionArgs) -> Result<LoadedEngine> {
+    let start = Instant::now();
+    let store = ModelStore::open_default()?;
+    let model = store.resolve_whisper(args.model.as_deref())?;
+    let vad_path = store.resolve_vad()?;
+    let vad = SileroVad::load(&vad_path)?;
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let stt = WhisperEngine::load(&model.path, &model.name, threads)
+        .with_context(|| format!("loading model {:?}", model.name))?;
+    tracing::info!(model = %model.name, path = %model.path.display(), threads, "model loaded");
+    Ok(LoadedEngine {
+        transcriber: Transcriber::new(vad, Box::new(stt)),
+        options: TranscribeOptions {
+            language: Language::parse(&args.language),
+            translate: args.translate,
+            vocabulary: args
+                .vocabulary
+                .iter()
+                .map(|w| w.trim().to_string())
+                .filter(|w| !w.is_empty())
+                .collect(),
+        },
+        load_ms: start.elapsed().as_secs_f64() * 1000.0,
+    })
+}

@@ -1,0 +1,95 @@
+//! `utter`: the dictation engine on the command line.
+
+mod devices;
+mod engine;
+mod listen;
+mod models;
+mod report;
+mod transcribe;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "utter",
+    version,
+    about = "Local, private dictation: speech in, text out"
+)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug). Transcripts are only logged at debug.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transcribe audio files (WAV, FLAC, MP3).
+    Transcribe(transcribe::TranscribeArgs),
+    /// Record from the microphone until you stop speaking (or Ctrl-C), then print the text.
+    Listen(listen::ListenArgs),
+    /// List microphones and their formats.
+    Devices(devices::DevicesArgs),
+    /// List, download, import or delete models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+}
+
+/// Options shared by the commands that recognise speech.
+#[derive(Args, Clone)]
+pub struct RecognitionArgs {
+    /// Model name from `utter models list`, or a path to a ggml file.
+    #[arg(long, short)]
+    pub model: Option<String>,
+    /// Spoken language: "auto" or a code such as "en", "de", "fr".
+    #[arg(long, short, default_value = "auto")]
+    pub language: String,
+    /// Translate the speech to English (multilingual models).
+    #[arg(long)]
+    pub translate: bool,
+    /// Words and names to prime the recogniser with (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',')]
+    pub vocabulary: Vec<String>,
+    /// Decoder threads (default: all cores, at most 8).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON instead of plain text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("UTTER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Transcribe(args) => transcribe::run(&args),
+        Command::Listen(args) => listen::run(&args),
+        Command::Devices(args) => devices::run(&args),
+        Command::Models(cmd) => models::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

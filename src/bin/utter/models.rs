@@ -1,0 +1,148 @@
+//! `utter models list|download|import|delete`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use utter::models::{DownloadOptions, Downloader, ModelStore};
+
+#[derive(Subcommand)]
+pub enum ModelsCommand {
+    /// Show the catalog and what is installed.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a model (resumes an interrupted download; verifies the SHA-256).
+    Download {
+        /// Model name(s) from `utter models list`.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Fetch from this URL instead of the catalog's (a mirror); the checksum is still verified.
+        #[arg(long)]
+        url: Option<String>,
+        /// Give up when no data arrives for this many seconds.
+        #[arg(long, default_value_t = 30)]
+        stall_timeout_s: u64,
+    },
+    /// Copy a model file you already have into the model folder.
+    Import { file: PathBuf },
+    /// Delete a downloaded model.
+    Delete { name: String },
+    /// Print the model folder.
+    Dir,
+}
+
+pub fn run(command: ModelsCommand) -> Result<ExitCode> {
+    let store = ModelStore::open_default()?;
+    match command {
+        ModelsCommand::List { json } => list(&store, json),
+        ModelsCommand::Download {
+            names,
+            url,
+            stall_timeout_s,
+        } => {
+            if url.is_some() && names.len() > 1 {
+                bail!("--url works with one model at a time");
+            }
+            let options = DownloadOptions {
+                stall_timeout: std::time::Duration::from_secs(stall_timeout_s.max(1)),
+                ..DownloadOptions::default()
+            };
+            let downloader = Downloader::new(options)?;
+            for name in &names {
+                download(&store, &downloader, name, url.as_deref())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Import { file } => {
+            let model = store.import(&file)?;
+            println!(
+                "imported {} as {:?} ({})",
+                file.display(),
+                model.name,
+                model.path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Delete { name } => {
+            let path = store.delete(&name)?;
+            println!("deleted {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Dir => {
+            println!("{}", store.dir().display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn list(store: &ModelStore, json: bool) -> Result<ExitCode> {
+    let models = store.list();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&models)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("models in {}", store.dir().display());
+    for m in &models {
+        let state = match (m.installed, m.partial_bytes) {
+            (true, _) => "installed".to_string(),
+            (false, Some(bytes)) => format!("partial {}%", bytes * 100 / m.size.max(1)),
+            (false, None) => String::new(),
+        };
+        let default = if m.default { " (default)" } else { "" };
+        println!(
+            "{:<22} {:>9}  {:<12} {:<11} {}{}",
+            m.name,
+            human_size(m.size),
+            m.languages,
+            state,
+            m.description,
+            default
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn download(
+    store: &ModelStore,
+    downloader: &Downloader,
+    name: &str,
+    url: Option<&str>,
+) -> Result<()> {
+    let entry = store.catalog().get(name)?;
+    let dest = store.path_of(entry);
+    if store.is_installed(entry) {
+        eprintln!("{name} is already installed at {}", dest.display());
+        return Ok(());
+    }
+    let bar = ProgressBar::new(entry.size);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(name.to_string());
+    let source = url.unwrap_or(&entry.url);
+    let result = downloader.download(source, entry.size, &entry.sha256, &dest, &mut |p| {
+        bar.set_position(p.downloaded)
+    });
+    bar.finish_and_clear();
+    result.with_context(|| format!("downloading {name}"))?;
+    println!("downloaded {name} to {}", dest.display());
+    Ok(())
+}
+
+fn human_size(bytes: u64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    let mb = bytes as f64 / MB;
+    if mb >= 1024.0 {
+        format!("{:.1} GB", mb / 1024.0)
+    } else {
+        format!("{mb:.0} MB")
+    }
+}

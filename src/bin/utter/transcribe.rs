@@ -1,0 +1,53 @@
+//! `utter transcribe FILE...`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+
+use crate::report::Report;
+use crate::{RecognitionArgs, engine};
+
+#[derive(Args)]
+pub struct TranscribeArgs {
+    /// Audio files: WAV, FLAC or MP3, any sample rate and channel count.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    recognition: RecognitionArgs,
+}
+
+pub fn run(args: &TranscribeArgs) -> Result<ExitCode> {
+    let mut loaded = engine::load(&args.recognition)?;
+    let model = loaded.transcriber.stt().model_name().to_string();
+    let mut load_ms = loaded.load_ms;
+    let mut failed = false;
+    for file in &args.files {
+        let start = Instant::now();
+        let result = utter::audio::load_mono_16k(file)
+            .map_err(anyhow::Error::from)
+            .and_then(|samples| Ok(loaded.transcriber.transcribe(&samples, &loaded.options)?));
+        match result {
+            Ok(transcription) => {
+                let total = load_ms + start.elapsed().as_secs_f64() * 1000.0;
+                let name = file.display().to_string();
+                let mut report = Report::new(&transcription, &model, load_ms, total);
+                report.file = Some(&name);
+                report.print(args.recognition.json);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", file.display());
+                failed = true;
+            }
+        }
+        // The model is loaded once; later files do not pay for it.
+        load_ms = 0.0;
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

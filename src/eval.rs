@@ -1,0 +1,128 @@
+//! Word error rate, for tests and benchmarks that check recognition quality.
+
+/// Lower-case, strip punctuation, split hyphenated words, spell out small numbers.
+pub fn normalize(text: &str) -> Vec<String> {
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '\'' {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    cleaned
+        .split_whitespace()
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+        .flat_map(|w| match w.parse::<u32>() {
+            Ok(n) if n < 1000 => number_words(n),
+            _ => vec![w.to_string()],
+        })
+        .collect()
+}
+
+fn number_words(n: u32) -> Vec<String> {
+    const ONES: [&str; 20] = [
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+    ];
+    const TENS: [&str; 10] = [
+        "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+    ];
+    let mut words = Vec::new();
+    let (hundreds, rest) = (n / 100, n % 100);
+    if hundreds > 0 {
+        words.push(ONES[hundreds as usize].to_string());
+        words.push("hundred".to_string());
+    }
+    if rest >= 20 {
+        words.push(TENS[(rest / 10) as usize].to_string());
+        if rest % 10 > 0 {
+            words.push(ONES[(rest % 10) as usize].to_string());
+        }
+    } else if rest > 0 || hundreds == 0 {
+        words.push(ONES[rest as usize].to_string());
+    }
+    words
+}
+
+/// Word error rate of `hypothesis` against `reference`: (substitutions + deletions + insertions)
+/// / reference words. 0.0 is perfect; can exceed 1.0 for long garbage output.
+pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {
+    let r = normalize(reference);
+    let h = normalize(hypothesis);
+    if r.is_empty() {
+        return if h.is_empty() { 0.0 } else { 1.0 };
+    }
+    edit_distance(&r, &h) as f64 / r.len() as f64
+}
+
+fn edit_distance(a: &[String], b: &[String]) -> usize {
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, wa) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, wb) in b.iter().enumerate() {
+            let substitution = prev[j] + usize::from(wa != wb);
+            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_text_modulo_case_and_punctuation_is_perfect() {
+        assert_eq!(
+            word_error_rate("Ask not, what your country!", "ask not what your country"),
+            0.0
+        );
+    }
+
+    #[test]
+    fn counts_substitutions_insertions_and_deletions() {
+        assert!((word_error_rate("a b c d", "a x c d") - 0.25).abs() < 1e-9);
+        assert!((word_error_rate("a b c d", "a b c d e") - 0.25).abs() < 1e-9);
+        assert!((word_error_rate("a b c d", "a c d") - 0.25).abs() < 1e-9);
+        assert!((word_error_rate("a b", "") - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn numbers_match_their_spelled_form() {
+        assert_eq!(word_error_rate("one two three", "1, 2, 3"), 0.0);
+        // "345" reads as "three hundred forty five": one inserted word.
+        assert_eq!(word_error_rate("at three forty five", "at 345"), 0.25);
+        assert_eq!(normalize("345"), vec!["three", "hundred", "forty", "five"]);
+        assert_eq!(normalize("well-known it's"), vec!["well", "known", "it's"]);
+    }
+
+    #[test]
+    fn empty_reference() {
+        assert_eq!(word_error_rate("", ""), 0.0);
+        assert_eq!(word_error_rate("", "thank you"), 1.0);
+    }
+}

@@ -1,0 +1,16 @@
+//! Utter's dictation engine: capture → voice activity detection → speech-to-text → text.
+//!
+//! Everything here runs headless; the desktop shell and the CLI are thin layers on top.
+//! Stages talk through narrow types: 16 kHz mono `f32` samples, speech segments, text.
+
+pub mod audio;
+pub mod eval;
+pub mod models;
+pub mod onnx_runtime;
+pub mod paths;
+pub mod stt;
+pub mod transcriber;
+pub mod vad;
+
+/// The sample rate every stage after capture works at.
+pub const SAMPLE_RATE: u32 = 16_000;

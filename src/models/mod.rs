@@ -1,0 +1,9 @@
+//! Models: the built-in catalog, the local model folder, and the verified downloader.
+
+mod catalog;
+mod download;
+mod store;
+
+pub use catalog::{Catalog, CatalogError, Engine, ModelEntry};
+pub use download::{DownloadError, DownloadOptions, DownloadProgress, Downloader};
+pub use store::{ModelStatus, ModelStore, ResolveError, ResolvedModel, StoreError};

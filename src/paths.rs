@@ -1,0 +1,49 @@
+//! Where Utter keeps its files. Follows the XDG base directories on Linux, with
+//! `UTTER_DATA_DIR`, `UTTER_CONFIG_DIR` and `UTTER_MODELS_DIR` as explicit overrides.
+
+use std::path::PathBuf;
+
+use directories::ProjectDirs;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot determine the user's home directory; set UTTER_DATA_DIR and UTTER_CONFIG_DIR")]
+pub struct NoHomeDir;
+
+fn project_dirs() -> Result<ProjectDirs, NoHomeDir> {
+    ProjectDirs::from("", "", "utter").ok_or(NoHomeDir)
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Recordings, history, downloaded runtimes (`$XDG_DATA_HOME/utter`).
+pub fn data_dir() -> Result<PathBuf, NoHomeDir> {
+    match env_dir("UTTER_DATA_DIR") {
+        Some(dir) => Ok(dir),
+        None => Ok(project_dirs()?.data_dir().to_path_buf()),
+    }
+}
+
+/// Settings (`$XDG_CONFIG_HOME/utter`).
+pub fn config_dir() -> Result<PathBuf, NoHomeDir> {
+    match env_dir("UTTER_CONFIG_DIR") {
+        Some(dir) => Ok(dir),
+        None => Ok(project_dirs()?.config_dir().to_path_buf()),
+    }
+}
+
+/// Model files (`UTTER_MODELS_DIR`, else `<data dir>/models`).
+pub fn models_dir() -> Result<PathBuf, NoHomeDir> {
+    match env_dir("UTTER_MODELS_DIR") {
+        Some(dir) => Ok(dir),
+        None => Ok(data_dir()?.join("models")),
+    }
+}
+
+/// Where the last captured dictation is kept so a failed transcription loses nothing.
+pub fn recordings_dir() -> Result<PathBuf, NoHomeDir> {
+    Ok(data_dir()?.join("recordings"))
+}

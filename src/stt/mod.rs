@@ -1,0 +1,82 @@
+//! Speech-to-text engines behind one trait, so Whisper and the NVIDIA transducers are interchangeable.
+
+mod whisper;
+
+pub use whisper::{WhisperEngine, check_ggml_file};
+
+use std::fmt;
+
+/// Language of the speech: detected, or given as an ISO 639-1 code ("en", "de", ...).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Language {
+    #[default]
+    Auto,
+    Code(String),
+}
+
+impl Language {
+    /// Parse "auto" or a language code; the engine validates the code against what it knows.
+    pub fn parse(s: &str) -> Self {
+        let s = s.trim().to_lowercase();
+        if s.is_empty() || s == "auto" {
+            Language::Auto
+        } else {
+            Language::Code(s)
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Language::Auto => f.write_str("auto"),
+            Language::Code(c) => f.write_str(c),
+        }
+    }
+}
+
+/// What to decode and how.
+#[derive(Debug, Clone, Default)]
+pub struct SttRequest {
+    pub language: Language,
+    /// Translate to English instead of transcribing (multilingual models only).
+    pub translate: bool,
+    /// Text the model is primed with: custom vocabulary, or the text before this segment.
+    pub prompt: Option<String>,
+}
+
+/// Decoded text of one piece of audio.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SttOutput {
+    pub text: String,
+    /// The language the engine transcribed in (detected or requested).
+    pub language: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SttError {
+    #[error("model file {path} not found")]
+    ModelMissing { path: std::path::PathBuf },
+    #[error("cannot load model {path}: {reason}")]
+    ModelInvalid {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+    #[error("unknown language {0:?} (use \"auto\" or an ISO 639-1 code such as \"en\" or \"de\")")]
+    UnknownLanguage(String),
+    #[error("model {model} is English-only; it cannot {what}")]
+    EnglishOnly { model: String, what: String },
+    #[error("speech recognition failed: {0}")]
+    Decode(String),
+}
+
+/// A loaded speech-to-text model, kept warm between calls.
+pub trait SpeechToText: Send {
+    /// Engine family, e.g. "whisper".
+    fn engine(&self) -> &'static str;
+    /// Model name as shown to users, e.g. "base-q8_0".
+    fn model_name(&self) -> &str;
+    fn is_multilingual(&self) -> bool;
+    /// Transcribe 16 kHz mono audio that is known to contain speech.
+    fn transcribe(&mut self, audio: &[f32], request: &SttRequest) -> Result<SttOutput, SttError>;
+}

@@ -1,0 +1,226 @@
+//! Whisper through whisper.cpp (whisper-rs). The model is loaded once and its decoder state reused.
+
+use std::io::Read;
+use std::path::Path;
+
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::{Language, SpeechToText, SttError, SttOutput, SttRequest};
+
+/// whisper.cpp refuses input shorter than one second; shorter speech is padded with silence.
+const MIN_SAMPLES: usize = crate::SAMPLE_RATE as usize + crate::SAMPLE_RATE as usize / 10;
+/// `ggml` magic as stored (little-endian u32 0x67676d6c).
+const GGML_MAGIC: [u8; 4] = *b"lmgg";
+
+pub struct WhisperEngine {
+    // `state` borrows nothing from `ctx` in whisper-rs (both hold an Arc), but keep ctx alive anyway.
+    _ctx: WhisperContext,
+    state: WhisperState,
+    name: String,
+    multilingual: bool,
+    threads: i32,
+}
+
+/// Check that a file looks like a whisper.cpp ggml model before handing it to C code.
+pub fn check_ggml_file(path: &Path) -> Result<(), SttError> {
+    let invalid = |reason: String| SttError::ModelInvalid {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SttError::ModelMissing {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(invalid(e.to_string())),
+    };
+    let mut magic = [0u8; 4];
+    if file.read_exact(&mut magic).is_err() {
+        return Err(invalid("the file is empty or truncated".into()));
+    }
+    if magic != GGML_MAGIC {
+        return Err(invalid(
+            "not a whisper.cpp ggml model (wrong file header); download one with `utter models download`".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl WhisperEngine {
+    /// Load a ggml model. `name` is how it is shown to users; `threads` is the decode thread count.
+    pub fn load(path: &Path, name: &str, threads: usize) -> Result<Self, SttError> {
+        install_log_hook();
+        check_ggml_file(path)?;
+        let invalid = |reason: String| SttError::ModelInvalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let path_str = path
+            .to_str()
+            .ok_or_else(|| invalid("the path is not valid UTF-8".into()))?;
+        let ctx = WhisperContext::new_with_params(path_str, WhisperContextParameters::default()).map_err(|e| {
+            invalid(format!(
+                "whisper.cpp could not read it ({e}); the file is probably truncated or corrupt — delete it and download it again"
+            ))
+        })?;
+        let state = ctx.create_state().map_err(|e| invalid(e.to_string()))?;
+        let multilingual = ctx.is_multilingual();
+        Ok(Self {
+            _ctx: ctx,
+            state,
+            name: name.to_string(),
+            multilingual,
+            threads: threads.clamp(1, 64) as i32,
+        })
+    }
+
+    fn params<'a>(&self, request: &'a SttRequest, language: Option<&'a str>) -> FullParams<'a, 'a> {
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(self.threads);
+        params.set_language(language);
+        params.set_translate(request.translate);
+        params.set_no_context(true);
+        params.set_no_timestamps(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        if let Some(prompt) = request.prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            params.set_initial_prompt(prompt);
+        }
+        params
+    }
+}
+
+impl SpeechToText for WhisperEngine {
+    fn engine(&self) -> &'static str {
+        "whisper"
+    }
+
+    fn model_name(&self) -> &str {
+        &self.name
+    }
+
+    fn is_multilingual(&self) -> bool {
+        self.multilingual
+    }
+
+    fn transcribe(&mut self, audio: &[f32], request: &SttRequest) -> Result<SttOutput, SttError> {
+        let language = match &request.language {
+            Language::Auto if self.multilingual => "auto".to_string(),
+            Language::Auto => "en".to_string(),
+            Language::Code(code) => {
+                if whisper_rs::get_lang_id(code).is_none() {
+                    return Err(SttError::UnknownLanguage(code.clone()));
+                }
+                if !self.multilingual && code != "en" {
+                    return Err(SttError::EnglishOnly {
+                        model: self.name.clone(),
+                        what: format!("transcribe language {code:?}; choose a multilingual model"),
+                    });
+                }
+                code.clone()
+            }
+        };
+        if request.translate && !self.multilingual {
+            return Err(SttError::EnglishOnly {
+                model: self.name.clone(),
+                what: "translate; choose a multilingual model".into(),
+            });
+        }
+        let padded;
+        let audio = if audio.len() < MIN_SAMPLES {
+            padded = {
+                let mut v = audio.to_vec();
+                v.resize(MIN_SAMPLES, 0.0);
+                v
+            };
+            &padded[..]
+        } else {
+            audio
+        };
+        let params = self.params(request, Some(language.as_str()));
+        self.state
+            .full(params, audio)
+            .map_err(|e| SttError::Decode(e.to_string()))?;
+
+        let mut text = String::new();
+        for segment in self.state.as_iter() {
+            let piece = segment
+                .to_str_lossy()
+                .map_err(|e| SttError::Decode(e.to_string()))?;
+            let piece = piece.trim();
+            if piece.is_empty() || is_non_speech_annotation(piece) {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(piece);
+        }
+        let detected = if language == "auto" {
+            whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)
+        } else {
+            Some(language)
+        };
+        Ok(SttOutput {
+            text,
+            language: detected,
+        })
+    }
+}
+
+/// Whisper marks non-speech with bracketed tags ("[BLANK_AUDIO]", "(music)", "[Applause]");
+/// none of that is dictation.
+fn is_non_speech_annotation(piece: &str) -> bool {
+    let bracketed = |open: char, close: char| piece.starts_with(open) && piece.ends_with(close);
+    bracketed('[', ']') || bracketed('(', ')') || bracketed('*', '*') || piece == "♪"
+}
+
+fn install_log_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // Route whisper.cpp's chatter to `tracing` (debug level) instead of stderr.
+    ONCE.call_once(whisper_rs::install_logging_hooks);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations_are_recognised() {
+        for s in ["[BLANK_AUDIO]", "(music)", "[Applause]", "*coughs*", "♪"] {
+            assert!(is_non_speech_annotation(s), "{s}");
+        }
+        for s in ["Hello.", "I said (quietly) no", "[x] marks the spot"] {
+            assert!(!is_non_speech_annotation(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn non_ggml_files_are_rejected_before_whisper_sees_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        std::fs::write(&path, b"<html>404 Not Found</html>").unwrap();
+        let err = check_ggml_file(&path).unwrap_err().to_string();
+        assert!(err.contains("not a whisper.cpp ggml model"), "{err}");
+        std::fs::write(&path, b"").unwrap();
+        assert!(
+            check_ggml_file(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+        let missing = dir.path().join("nope.bin");
+        assert!(matches!(
+            check_ggml_file(&missing),
+            Err(SttError::ModelMissing { .. })
+        ));
+    }
+}
