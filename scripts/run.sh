@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Utter needs, builds it, makes sure a model is present, and starts dictating
+# (`utter listen`: speak, pause, and the text is printed). Extra arguments go to `utter listen`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/install-deps.sh"
+cargo build --release --locked
+# The binary finds ONNX Runtime next to itself.
+cp -L "$root/.cache/onnxruntime/libonnxruntime.so" "$root/target/release/libonnxruntime.so"
+utter="$root/target/release/utter"
+
+need_download() { ! "$utter" models list --json | python3 -c "
+import json, sys
+models = json.load(sys.stdin)
+vad = any(m['engine'] == 'silero-vad' and m['installed'] for m in models)
+stt = any(m['engine'] == 'whisper' and m['installed'] for m in models)
+sys.exit(0 if vad and stt else 1)"; }
+if need_download; then
+  echo "downloading the default models into $("$utter" models dir)" >&2
+  if ! "$utter" models download silero-vad base-q8_0; then
+    echo "error: could not download the models. Copy ggml-*.bin and silero_vad.onnx into a folder" >&2
+    echo "       and point UTTER_MODELS_DIR at it (e.g. UTTER_MODELS_DIR=../shared/models)." >&2
+    exit 1
+  fi
+fi
+exec "$utter" listen "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs Utter's whole test suite on a fresh Debian 12 machine: installs what it needs
+# (system packages, ONNX Runtime), checks formatting and lints, then runs every test with
+# the real models and clips from ../shared (override with UTTER_SHARED_DIR).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/install-deps.sh" --test
+
+shared="${UTTER_SHARED_DIR:-$root/../shared}"
+if [[ ! -f "$shared/models/silero_vad.onnx" ]]; then
+  echo "error: test models not found in $shared/models (set UTTER_SHARED_DIR)" >&2
+  exit 1
+fi
+export UTTER_SHARED_DIR="$shared"
+export ORT_DYLIB_PATH="$root/.cache/onnxruntime/libonnxruntime.so"
+
+cargo fmt --all --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked

@@ -1,0 +1,218 @@
+//! The `utter` binary: JSON output, inputs of several formats, clear errors on bad input.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{JFK, clip, models_dir, utter_bin};
+
+fn utter(args: &[&str], models: &std::path::Path, data: &std::path::Path) -> Output {
+    Command::new(utter_bin())
+        .args(args)
+        .env("UTTER_MODELS_DIR", models)
+        .env("UTTER_DATA_DIR", data)
+        .output()
+        .expect("utter runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn transcribe_json_reports_text_language_and_timings() {
+    let data = tempfile::tempdir().unwrap();
+    let flac = data.path().join("jfk.flac");
+    assert!(
+        Command::new("sox")
+            .arg(clip("jfk.wav"))
+            .arg(&flac)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let jfk = clip("jfk.wav");
+    let out = utter(
+        &[
+            "transcribe",
+            "--json",
+            "--model",
+            "tiny.en-q8_0",
+            jfk.to_str().unwrap(),
+            flac.to_str().unwrap(),
+        ],
+        &models_dir(),
+        data.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let text = v["text"].as_str().unwrap();
+        assert!(utter::eval::word_error_rate(JFK, text) <= 0.1, "{text}");
+        assert_eq!(v["language"], "en");
+        assert!((v["audio_s"].as_f64().unwrap() - 11.0).abs() < 0.1);
+        for key in ["load", "vad", "stt", "total"] {
+            assert!(
+                v["timings_ms"][key].as_f64().is_some(),
+                "timings_ms.{key} missing: {line}"
+            );
+        }
+        assert!(v["timings_ms"]["stt"].as_f64().unwrap() > 0.0);
+        assert!(v["file"].as_str().is_some());
+    }
+}
+
+#[test]
+fn a_corrupt_model_is_a_clear_error() {
+    let models = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        models_dir().join("silero_vad.onnx"),
+        models.path().join("silero_vad.onnx"),
+    )
+    .unwrap();
+    // Right header, garbage body: a truncated or damaged download.
+    let mut bytes = b"lmgg".to_vec();
+    bytes.extend((0..100_000u32).map(|i| (i * 7919 % 251) as u8));
+    let broken = models.path().join("ggml-base-q8_0.bin");
+    std::fs::write(&broken, &bytes).unwrap();
+    let out = utter(
+        &["transcribe", clip("jfk.wav").to_str().unwrap()],
+        models.path(),
+        models.path(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("ggml-base-q8_0.bin") && err.contains("corrupt"),
+        "{err}"
+    );
+
+    // Not a model at all (an HTML error page saved as the model).
+    std::fs::write(&broken, b"<html>Not Found</html>").unwrap();
+    let out = utter(
+        &["transcribe", clip("jfk.wav").to_str().unwrap()],
+        models.path(),
+        models.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a whisper.cpp ggml model"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn missing_models_and_unknown_names_say_what_to_do() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = utter(
+        &["transcribe", clip("jfk.wav").to_str().unwrap()],
+        empty.path(),
+        empty.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("utter models download"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = utter(
+        &[
+            "transcribe",
+            "-m",
+            "huge-v9",
+            clip("jfk.wav").to_str().unwrap(),
+        ],
+        &models_dir(),
+        empty.path(),
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown model \"huge-v9\""),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = utter(
+        &[
+            "transcribe",
+            "-m",
+            "small.en",
+            clip("jfk.wav").to_str().unwrap(),
+        ],
+        &models_dir(),
+        empty.path(),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not downloaded"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_audio_files_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("notes.wav");
+    std::fs::write(&bogus, b"this is not audio").unwrap();
+    let missing = dir.path().join("missing.wav");
+    let out = utter(
+        &[
+            "transcribe",
+            "-m",
+            "tiny.en-q8_0",
+            bogus.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+        &models_dir(),
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("notes.wav") && err.contains("missing.wav"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_microphone_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = utter(
+        &[
+            "listen",
+            "-m",
+            "tiny.en-q8_0",
+            "--device",
+            "no-such-microphone-xyz",
+        ],
+        &models_dir(),
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("no-such-microphone-xyz") && err.contains("not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_english_only_model_refuses_other_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = utter(
+        &[
+            "transcribe",
+            "-m",
+            "tiny.en-q8_0",
+            "-l",
+            "de",
+            clip("jfk.wav").to_str().unwrap(),
+        ],
+        &models_dir(),
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("English-only"), "{}", stderr(&out));
+}

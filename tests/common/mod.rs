@@ -1,0 +1,40 @@
+//! Shared helpers for integration tests: real models and clips from ../shared.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use utter::stt::WhisperEngine;
+use utter::transcriber::Transcriber;
+use utter::vad::SileroVad;
+
+pub const JFK: &str = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country.";
+pub const BECKETT: &str = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.";
+
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("UTTER_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+pub fn models_dir() -> PathBuf {
+    shared_dir().join("models")
+}
+
+pub fn clip(name: &str) -> PathBuf {
+    shared_dir().join("audio").join(name)
+}
+
+pub fn load_clip(name: &str) -> Vec<f32> {
+    utter::audio::load_mono_16k(&clip(name)).expect("clip decodes")
+}
+
+pub fn transcriber(model_file: &str) -> Transcriber {
+    let vad = SileroVad::load(&models_dir().join("silero_vad.onnx")).expect("VAD loads");
+    let stt =
+        WhisperEngine::load(&models_dir().join(model_file), model_file, 2).expect("model loads");
+    Transcriber::new(vad, Box::new(stt))
+}
+
+pub fn utter_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_utter"))
+}
