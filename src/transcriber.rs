@@ -257,7 +257,8 @@ mod tests {
     fn a_long_monologue_is_split_at_a_quiet_spot() {
         let mut samples = vec![0.5f32; 40 * SR];
         samples[25 * SR..25 * SR + SR / 5].fill(0.0);
-        let pieces = plan_pieces(&samples, &[0..40 * SR]);
+        let monologue = std::iter::once(0..40 * SR).collect::<Vec<_>>();
+        let pieces = plan_pieces(&samples, &monologue);
         assert_eq!(pieces.len(), 2);
         let cut = pieces[0][0].end;
         assert!((25 * SR..25 * SR + SR / 5).contains(&cut), "cut at {cut}");

@@ -90,6 +90,21 @@ fn a_corrupt_model_is_a_clear_error() {
         "{err}"
     );
 
+    // A real model cut off half-way: a download interrupted and renamed by hand.
+    let real = std::fs::read(models_dir().join("ggml-tiny.en-q8_0.bin")).unwrap();
+    std::fs::write(&broken, &real[..real.len() / 2]).unwrap();
+    let out = utter(
+        &["transcribe", clip("jfk.wav").to_str().unwrap()],
+        models.path(),
+        models.path(),
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("ggml-base-q8_0.bin") && err.contains("corrupt"),
+        "{err}"
+    );
+
     // Not a model at all (an HTML error page saved as the model).
     std::fs::write(&broken, b"<html>Not Found</html>").unwrap();
     let out = utter(

@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tiny_http::{Header, Response, Server, StatusCode};
+use tiny_http::{Header, Response, Server};
 use utter::models::{DownloadError, DownloadOptions, Downloader};
 
 #[derive(Clone, Copy)]
@@ -16,8 +16,6 @@ enum Behaviour {
     Serve,
     IgnoreRange,
     NotFound,
-    /// Send headers and the first 1000 bytes, then go quiet.
-    Stall,
 }
 
 struct TestServer {
@@ -50,19 +48,6 @@ fn serve(body: Vec<u8>, behaviour: Behaviour) -> TestServer {
                 Behaviour::NotFound => {
                     request.respond(Response::from_string("no such model").with_status_code(404))
                 }
-                Behaviour::Stall => {
-                    let slow = SlowReader {
-                        data: body[..1000].to_vec(),
-                        pos: 0,
-                    };
-                    request.respond(Response::new(
-                        StatusCode(200),
-                        vec![],
-                        slow,
-                        Some(body.len()),
-                        None,
-                    ))
-                }
                 _ => {
                     let status = if start > 0 { 206 } else { 200 };
                     let mut response =
@@ -77,25 +62,6 @@ fn serve(body: Vec<u8>, behaviour: Behaviour) -> TestServer {
         }
     });
     TestServer { url, ranges }
-}
-
-/// Yields some bytes, then blocks far longer than the stall timeout.
-struct SlowReader {
-    data: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for SlowReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos < self.data.len() {
-            let n = buf.len().min(self.data.len() - self.pos);
-            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
-            self.pos += n;
-            return Ok(n);
-        }
-        thread::sleep(Duration::from_secs(5));
-        Ok(0)
-    }
 }
 
 fn payload() -> (Vec<u8>, String) {
@@ -198,11 +164,26 @@ fn http_404_is_reported() {
 #[test]
 fn a_stalled_server_times_out_and_keeps_the_partial_file() {
     let (body, sha) = payload();
-    let server = serve(body.clone(), Behaviour::Stall);
+    // A raw socket, so the first 1000 bytes are really on the wire before the server goes quiet.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/model.bin", listener.local_addr().unwrap());
+    let head = body[..1000].to_vec();
+    let total = body.len();
+    thread::spawn(move || {
+        use std::io::Write;
+        if let Ok((mut socket, _)) = listener.accept() {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request);
+            let _ = write!(socket, "HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n");
+            let _ = socket.write_all(&head);
+            let _ = socket.flush();
+            thread::sleep(Duration::from_secs(5));
+        }
+    });
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("model.bin");
     let err = downloader(Duration::from_secs(1))
-        .download(&server.url, body.len() as u64, &sha, &dest, &mut |_| {})
+        .download(&url, body.len() as u64, &sha, &dest, &mut |_| {})
         .unwrap_err();
     assert!(matches!(err, DownloadError::Stalled { .. }), "{err}");
     assert!(!dest.exists());

@@ -155,7 +155,7 @@ impl Microphone {
                 .map_err(|e| open_err(e.to_string()))?
         };
         let waker = worker.thread().clone();
-        let stream_config: cpal::StreamConfig = config.clone().into();
+        let stream_config: cpal::StreamConfig = config.into();
         let stream = match config.sample_format() {
             SampleFormat::I8 => {
                 build_stream::<i8>(&device, &stream_config, producer, &shared, waker)
@@ -318,7 +318,7 @@ where
     let error_shared = Arc::clone(shared);
     device
         .build_input_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |data: &[T], _| {
                 // Real-time path: no allocation, no lock, no blocking.
                 match producer.write_chunk_uninit(data.len()) {

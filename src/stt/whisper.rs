@@ -38,13 +38,44 @@ pub fn check_ggml_file(path: &Path) -> Result<(), SttError> {
         }
         Err(e) => return Err(invalid(e.to_string())),
     };
-    let mut magic = [0u8; 4];
-    if file.read_exact(&mut magic).is_err() {
-        return Err(invalid("the file is empty or truncated".into()));
+    // Magic + 11 hyper-parameters (i32). whisper.cpp asserts (aborts the process) on some
+    // garbage values, so implausible headers are rejected here with a message instead.
+    let mut header = [0u8; 48];
+    let mut got = 0;
+    while got < header.len() {
+        match file.read(&mut header[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(invalid(e.to_string())),
+        }
     }
-    if magic != GGML_MAGIC {
+    if got >= 4 && header[..4] != GGML_MAGIC {
         return Err(invalid(
             "not a whisper.cpp ggml model (wrong file header); download one with `utter models download`".into(),
+        ));
+    }
+    if got < header.len() {
+        return Err(invalid("the file is empty or truncated".into()));
+    }
+    let field = |i: usize| {
+        i32::from_le_bytes([
+            header[4 + 4 * i],
+            header[5 + 4 * i],
+            header[6 + 4 * i],
+            header[7 + 4 * i],
+        ])
+    };
+    let (n_vocab, n_audio_ctx, n_audio_layer, n_text_layer, n_mels, ftype) =
+        (field(0), field(1), field(4), field(8), field(9), field(10));
+    let plausible = (50_000..=52_000).contains(&n_vocab)
+        && n_audio_ctx == 1500
+        && (1..=64).contains(&n_audio_layer)
+        && (1..=64).contains(&n_text_layer)
+        && (n_mels == 80 || n_mels == 128)
+        && (0..=30).contains(&(ftype % 1000));
+    if !plausible {
+        return Err(invalid(
+            "the model header is corrupt (implausible hyper-parameters); delete the file and download it again".into(),
         ));
     }
     Ok(())
