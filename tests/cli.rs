@@ -19,6 +19,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Run `utter`, require a failing exit status, and return what it said on stderr.
+fn utter_fails(args: &[&str], models: &std::path::Path, data: &std::path::Path) -> String {
+    let out = utter(args, models, data);
+    assert!(!out.status.success(), "expected failure: {args:?}");
+    stderr(&out)
+}
+
 #[test]
 fn transcribe_json_reports_text_language_and_timings() {
     let data = tempfile::tempdir().unwrap();
@@ -123,47 +130,24 @@ fn a_corrupt_model_is_a_clear_error() {
 #[test]
 fn missing_models_and_unknown_names_say_what_to_do() {
     let empty = tempfile::tempdir().unwrap();
-    let out = utter(
-        &["transcribe", clip("jfk.wav").to_str().unwrap()],
-        empty.path(),
-        empty.path(),
-    );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("utter models download"),
-        "{}",
-        stderr(&out)
-    );
+    let jfk = clip("jfk.wav");
+    let jfk = jfk.to_str().unwrap();
+    let err = utter_fails(&["transcribe", jfk], empty.path(), empty.path());
+    assert!(err.contains("utter models download"), "{err}");
 
-    let out = utter(
-        &[
-            "transcribe",
-            "-m",
-            "huge-v9",
-            clip("jfk.wav").to_str().unwrap(),
-        ],
+    let err = utter_fails(
+        &["transcribe", "-m", "huge-v9", jfk],
         &models_dir(),
         empty.path(),
     );
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("unknown model \"huge-v9\""),
-        "{}",
-        stderr(&out)
-    );
+    assert!(err.contains("unknown model \"huge-v9\""), "{err}");
 
-    let out = utter(
-        &[
-            "transcribe",
-            "-m",
-            "small.en",
-            clip("jfk.wav").to_str().unwrap(),
-        ],
+    let err = utter_fails(
+        &["transcribe", "-m", "small.en", jfk],
         &models_dir(),
         empty.path(),
     );
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("not downloaded"), "{}", stderr(&out));
+    assert!(err.contains("not downloaded"), "{err}");
 }
 
 #[test]
