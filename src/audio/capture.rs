@@ -336,9 +336,13 @@ where
                 waker.unpark();
             },
             move |err| {
-                tracing::warn!("microphone error: {err}");
-                *error_shared.error.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(err.to_string());
+                // A dead device can report the same error thousands of times a second:
+                // keep and log only the first.
+                let mut first = error_shared.error.lock().unwrap_or_else(|p| p.into_inner());
+                if first.is_none() {
+                    tracing::warn!("microphone error: {err}");
+                    *first = Some(err.to_string());
+                }
             },
             None,
         )

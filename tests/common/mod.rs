@@ -38,3 +38,5 @@ pub fn transcriber(model_file: &str) -> Transcriber {
 pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }
+
+pub mod virtual_mic;

@@ -20,7 +20,7 @@ pub struct ListenArgs {
     #[arg(long, short)]
     device: Option<String>,
     /// A pause this long after speech ends the recording.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 2000)]
     end_silence_ms: u32,
     /// Stop if no speech has started after this many seconds.
     #[arg(long, default_value_t = 30.0)]

@@ -1,0 +1,152 @@
+//! `utter listen` captures from a real (virtual) microphone through ALSA → PulseAudio → cpal.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
+
+use common::virtual_mic::VirtualMic;
+use common::{JFK, load_clip, models_dir, utter_bin};
+
+struct Listener {
+    child: Child,
+    stderr_lines: Receiver<String>,
+    stderr_seen: Vec<String>,
+}
+
+impl Listener {
+    fn start(mic: &VirtualMic, data: &std::path::Path, extra: &[&str]) -> Listener {
+        let model = models_dir().join("ggml-tiny.en-q8_0.bin");
+        let mut cmd = Command::new(utter_bin());
+        cmd.args(["listen", "--json", "--language", "en", "--wait-s", "20"])
+            .arg("--model")
+            .arg(&model)
+            .args(extra)
+            .env("UTTER_MODELS_DIR", models_dir())
+            .env("UTTER_DATA_DIR", data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        mic.connect(&mut cmd);
+        let mut child = cmd.spawn().expect("utter starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, stderr_lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Listener {
+            child,
+            stderr_lines,
+            stderr_seen: Vec::new(),
+        }
+    }
+
+    /// Wait until utter says it is capturing; speaking before that would be lost.
+    fn wait_listening(&mut self, mic: &VirtualMic) {
+        loop {
+            match self.stderr_lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    let ready = line.contains("listening on");
+                    self.stderr_seen.push(line);
+                    if ready {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "utter never started listening; stderr:\n{}\npulse:\n{}",
+                    self.stderr_seen.join("\n"),
+                    mic.log()
+                ),
+            }
+        }
+    }
+
+    /// Wait for exit (killing it after `timeout`); returns (success, stdout, stderr).
+    fn finish(mut self, timeout: Duration) -> (bool, String, String) {
+        let deadline = std::time::Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "utter listen did not finish in {timeout:?}; stderr:\n{}",
+                    self.stderr_seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stdout = String::new();
+        self.child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_secs(2)) {
+            self.stderr_seen.push(line);
+        }
+        (status.success(), stdout, self.stderr_seen.join("\n"))
+    }
+}
+
+#[test]
+fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    let mut listener = Listener::start(&mic, data.path(), &[]);
+    listener.wait_listening(&mic);
+    mic.play(&load_clip("jfk.wav"));
+    // No Ctrl-C: the end of speech alone must stop the recording.
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+    assert!(ok, "utter listen failed:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    let text = report["text"].as_str().unwrap();
+    let wer = utter::eval::word_error_rate(JFK, text);
+    assert!(wer <= 0.15, "WER {wer:.2}: {text}");
+    assert!(report["device"].as_str().is_some(), "{stdout}");
+    // The recording was kept on disk and holds the whole clip.
+    let saved = report["audio_path"].as_str().expect("audio_path");
+    let audio = utter::audio::load_mono_16k(std::path::Path::new(saved)).unwrap();
+    let seconds = audio.len() as f64 / 16_000.0;
+    assert!(seconds > 11.0, "saved only {seconds:.1} s");
+}
+
+#[test]
+fn an_unplugged_microphone_is_reported_and_the_audio_kept() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    // A long end-of-speech pause, so only the unplug can end this recording.
+    let mut listener = Listener::start(&mic, data.path(), &["--end-silence-ms", "8000"]);
+    listener.wait_listening(&mic);
+    let speech = load_clip("jfk.wav");
+    // About five seconds of speech, then the device disappears mid-sentence.
+    mic.play(&speech[..16_000 * 5]);
+    mic.wait_played(Duration::from_secs(20));
+    mic.unplug();
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+    assert!(!ok, "a vanished device must fail the command:\n{stdout}");
+    assert!(
+        stderr.contains("error:") && stderr.to_lowercase().contains("device"),
+        "error should name the device problem:\n{stderr}"
+    );
+    let saved = data.path().join("recordings/last-listen.wav");
+    let audio = utter::audio::load_mono_16k(&saved).expect("the recording was saved");
+    assert!(
+        audio.len() > 16_000 * 3,
+        "only {} samples kept",
+        audio.len()
+    );
+    // What was heard before the plug was pulled still comes out as text.
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    let text = report["text"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("americans"), "{text}");
+}
