@@ -11,7 +11,7 @@ root="$(cd "$here/.." && pwd)"
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev curl unzip ca-certificates)
+build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates)
 # ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
 test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3)
 

@@ -4,10 +4,13 @@
 //! Stages talk through narrow types: 16 kHz mono `f32` samples, speech segments, text.
 
 pub mod audio;
+pub mod cleanup;
 pub mod eval;
 pub mod models;
 pub mod onnx_runtime;
 pub mod paths;
+pub mod secrets;
+pub mod settings;
 pub mod stt;
 pub mod transcriber;
 pub mod vad;

@@ -1,0 +1,192 @@
+//! Typed settings in `<config dir>/settings.toml`: loaded once, saved atomically. A file that
+//! cannot be parsed is kept as a backup and replaced by defaults, with a warning to show.
+//! Secrets are never stored here (see [`crate::secrets`]).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cleanup::CleanupSettings;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    /// Names and terms: they prime the recogniser and are given to the clean-up LLM.
+    pub vocabulary: Vec<String>,
+    pub cleanup: CleanupSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the settings file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot save the settings to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot encode the settings: {0}")]
+    Encode(#[from] toml::ser::Error),
+    #[error(transparent)]
+    NoHome(#[from] crate::paths::NoHomeDir),
+}
+
+/// Settings as loaded, plus a warning for the user when the file had to be replaced.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub warning: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    path: PathBuf,
+}
+
+impl SettingsFile {
+    /// `<config dir>/settings.toml` (`UTTER_CONFIG_DIR` or `$XDG_CONFIG_HOME/utter`).
+    pub fn default_location() -> Result<SettingsFile, SettingsError> {
+        Ok(SettingsFile::at(
+            crate::paths::config_dir()?.join("settings.toml"),
+        ))
+    }
+
+    pub fn at(path: impl Into<PathBuf>) -> SettingsFile {
+        SettingsFile { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Defaults when there is no file yet. A file that does not parse is renamed to
+    /// `settings.toml.corrupt-<unix time>` and defaults are used, with a warning.
+    pub fn load(&self) -> Result<Loaded, SettingsError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Loaded {
+                    settings: Settings::default(),
+                    warning: None,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                return self.replace_corrupt("it is not UTF-8 text".into());
+            }
+            Err(source) => {
+                return Err(SettingsError::Read {
+                    path: self.path.clone(),
+                    source,
+                });
+            }
+        };
+        match toml::from_str::<Settings>(&text) {
+            Ok(settings) => Ok(Loaded {
+                settings,
+                warning: None,
+            }),
+            Err(e) => self.replace_corrupt(e.message().to_string()),
+        }
+    }
+
+    fn replace_corrupt(&self, problem: String) -> Result<Loaded, SettingsError> {
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let mut backup = self.path.clone().into_os_string();
+        backup.push(format!(".corrupt-{stamp}"));
+        let backup = PathBuf::from(backup);
+        std::fs::rename(&self.path, &backup).map_err(|source| SettingsError::Write {
+            path: backup.clone(),
+            source,
+        })?;
+        let warning = format!(
+            "the settings file {} could not be read ({problem}); it was kept as {} and the \
+             default settings are used",
+            self.path.display(),
+            backup.display()
+        );
+        tracing::warn!("{warning}");
+        Ok(Loaded {
+            settings: Settings::default(),
+            warning: Some(warning),
+        })
+    }
+
+    /// Write to a temporary file beside the target, flush it to disk, then rename: a crash or a
+    /// full disk never leaves a half-written settings file.
+    pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
+        let text = toml::to_string_pretty(settings)?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let write_err = |source| SettingsError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(write_err)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+        tmp.write_all(text.as_bytes()).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        tmp.persist(&self.path).map_err(|e| write_err(e.error))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cleanup::Provider;
+
+    #[test]
+    fn round_trip_and_missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SettingsFile::at(dir.path().join("sub/settings.toml"));
+        let loaded = file.load().unwrap();
+        assert_eq!(loaded.settings, Settings::default());
+        assert!(loaded.warning.is_none());
+
+        let mut s = Settings {
+            vocabulary: vec!["Kubernetes".into()],
+            ..Settings::default()
+        };
+        s.cleanup.enabled = true;
+        s.cleanup.provider = Provider::Groq;
+        s.cleanup.model = "llama-3.1-8b-instant".into();
+        file.save(&s).unwrap();
+        assert_eq!(file.load().unwrap().settings, s);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_backed_up_and_defaults_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "vocabulary = [\"unterminated\n[cleanup\n").unwrap();
+        let loaded = SettingsFile::at(&path).load().unwrap();
+        assert_eq!(loaded.settings, Settings::default());
+        let warning = loaded.warning.unwrap();
+        assert!(warning.contains("could not be read"), "{warning}");
+        let backups: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with("settings.toml.corrupt-"))
+            .collect();
+        assert_eq!(backups.len(), 1);
+        let kept = std::fs::read_to_string(dir.path().join(&backups[0])).unwrap();
+        assert!(kept.contains("unterminated"));
+    }
+
+    #[test]
+    fn wrong_types_count_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("settings.toml");
+        std::fs::write(&path, "[cleanup]\ntimeout_ms = \"fast\"\n").unwrap();
+        let loaded = SettingsFile::at(&path).load().unwrap();
+        assert!(loaded.warning.is_some());
+        assert!(!path.exists());
+    }
+}
