@@ -13,7 +13,7 @@ want_test=0
 
 build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates)
 # ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
-test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3)
+test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3 dbus-daemon dbus-bin gnome-keyring)
 
 missing=()
 check=("${build_pkgs[@]}")

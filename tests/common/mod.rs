@@ -40,3 +40,7 @@ pub fn utter_bin() -> PathBuf {
 }
 
 pub mod virtual_mic;
+
+pub mod llm_server;
+
+pub mod keyring_session;

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use utter::models::ModelStore;
+use utter::settings::Settings;
 use utter::stt::{Language, WhisperEngine};
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::vad::SileroVad;
@@ -23,7 +24,7 @@ pub fn default_threads() -> usize {
         .min(8)
 }
 
-pub fn load(args: &RecognitionArgs) -> Result<LoadedEngine> {
+pub fn load(args: &RecognitionArgs, settings: &Settings) -> Result<LoadedEngine> {
     let start = Instant::now();
     let store = ModelStore::open_default()?;
     let model = store.resolve_whisper(args.model.as_deref())?;
@@ -38,9 +39,10 @@ pub fn load(args: &RecognitionArgs) -> Result<LoadedEngine> {
         options: TranscribeOptions {
             language: Language::parse(&args.language),
             translate: args.translate,
-            vocabulary: args
+            vocabulary: settings
                 .vocabulary
                 .iter()
+                .chain(&args.vocabulary)
                 .map(|w| w.trim().to_string())
                 .filter(|w| !w.is_empty())
                 .collect(),

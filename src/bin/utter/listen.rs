@@ -11,8 +11,10 @@ use clap::Args;
 use utter::audio::{CaptureOptions, Microphone};
 use utter::vad::{Endpoint, EndpointDetector, FRAME_SAMPLES};
 
+use crate::cleanup::{self, CleanupSwitch};
 use crate::report::Report;
 use crate::{RecognitionArgs, engine};
+use utter::cleanup::Choice;
 
 #[derive(Args)]
 pub struct ListenArgs {
@@ -30,6 +32,8 @@ pub struct ListenArgs {
     max_s: f64,
     #[command(flatten)]
     recognition: RecognitionArgs,
+    #[command(flatten)]
+    cleanup: CleanupSwitch,
 }
 
 pub fn run(args: &ListenArgs) -> Result<ExitCode> {
@@ -39,7 +43,9 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
         ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
     }
-    let mut loaded = engine::load(&args.recognition)?;
+    let settings = cleanup::load_settings()?;
+    let cleaner = cleanup::prepare(&settings, &args.cleanup)?;
+    let mut loaded = engine::load(&args.recognition, &settings)?;
     let options = CaptureOptions {
         device: args.device.clone(),
         ..CaptureOptions::default()
@@ -129,12 +135,22 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
             ),
             None => "transcription failed".to_string(),
         })?;
+    let outcome = cleaner.as_ref().map(|c| {
+        c.clean(
+            &transcription.text,
+            &loaded.options.vocabulary,
+            Choice::Auto,
+        )
+    });
     let total = start.elapsed().as_secs_f64() * 1000.0;
     let model = loaded.transcriber.stt().model_name().to_string();
     let audio_path_text = audio_path.as_ref().map(|p| p.display().to_string());
     let mut report = Report::new(&transcription, &model, loaded.load_ms, total);
     report.device = Some(&device_name);
     report.audio_path = audio_path_text;
+    if let Some(outcome) = &outcome {
+        report = report.with_cleanup(outcome);
+    }
     report.print(args.recognition.json);
 
     if let Some(e) = device_error {

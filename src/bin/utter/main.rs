@@ -1,8 +1,10 @@
 //! `utter`: the dictation engine on the command line.
 
+mod cleanup;
 mod devices;
 mod engine;
 mod listen;
+mod llm;
 mod models;
 mod report;
 mod transcribe;
@@ -36,6 +38,11 @@ enum Command {
     /// List, download, import or delete models.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Clean text up with the configured LLM (reads standard input when no text is given).
+    Cleanup(cleanup::CleanupArgs),
+    /// The clean-up LLM: list its models, test the connection, store the API key.
+    #[command(subcommand)]
+    Llm(llm::LlmCommand),
 }
 
 /// Options shared by the commands that recognise speech.
@@ -84,6 +91,8 @@ fn main() -> ExitCode {
         Command::Listen(args) => listen::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Models(cmd) => models::run(cmd),
+        Command::Cleanup(args) => cleanup::run(&args),
+        Command::Llm(cmd) => llm::run(cmd),
     };
     match result {
         Ok(code) => code,

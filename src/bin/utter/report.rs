@@ -1,13 +1,18 @@
 //! What `transcribe` and `listen` print: plain text, or one JSON object per result.
 
 use serde::Serialize;
+use utter::cleanup::CleanupOutcome;
 use utter::transcriber::Transcription;
+
+use crate::cleanup::CleanupReport;
 
 #[derive(Serialize)]
 pub struct TimingsMs {
     pub load: f64,
     pub vad: f64,
     pub stt: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<f64>,
     pub total: f64,
 }
 
@@ -26,6 +31,8 @@ pub struct Report<'a> {
     pub audio_s: f64,
     pub speech_s: f64,
     pub timings_ms: TimingsMs,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<CleanupReport<'a>>,
 }
 
 impl<'a> Report<'a> {
@@ -43,9 +50,19 @@ impl<'a> Report<'a> {
                 load: round2(load_ms),
                 vad: round2(t.timings.vad_ms),
                 stt: round2(t.timings.stt_ms),
+                llm: None,
                 total: round2(total_ms),
             },
+            cleanup: None,
         }
+    }
+
+    /// Report the clean-up stage: the text becomes the text it chose.
+    pub fn with_cleanup(mut self, outcome: &'a CleanupOutcome) -> Self {
+        self.text = outcome.text();
+        self.timings_ms.llm = outcome.llm_ms.map(round2);
+        self.cleanup = Some(CleanupReport::from(outcome));
+        self
     }
 
     pub fn print(&self, json: bool) {

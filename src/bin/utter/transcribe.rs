@@ -7,8 +7,10 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 
+use crate::cleanup::{self, CleanupSwitch};
 use crate::report::Report;
 use crate::{RecognitionArgs, engine};
+use utter::cleanup::Choice;
 
 #[derive(Args)]
 pub struct TranscribeArgs {
@@ -17,10 +19,15 @@ pub struct TranscribeArgs {
     files: Vec<PathBuf>,
     #[command(flatten)]
     recognition: RecognitionArgs,
+    #[command(flatten)]
+    cleanup: CleanupSwitch,
 }
 
 pub fn run(args: &TranscribeArgs) -> Result<ExitCode> {
-    let mut loaded = engine::load(&args.recognition)?;
+    let settings = cleanup::load_settings()?;
+    // Set up clean-up first: a configuration error should stop us before any long work.
+    let cleaner = cleanup::prepare(&settings, &args.cleanup)?;
+    let mut loaded = engine::load(&args.recognition, &settings)?;
     let model = loaded.transcriber.stt().model_name().to_string();
     let mut load_ms = loaded.load_ms;
     let mut failed = false;
@@ -31,10 +38,20 @@ pub fn run(args: &TranscribeArgs) -> Result<ExitCode> {
             .and_then(|samples| Ok(loaded.transcriber.transcribe(&samples, &loaded.options)?));
         match result {
             Ok(transcription) => {
+                let outcome = cleaner.as_ref().map(|c| {
+                    c.clean(
+                        &transcription.text,
+                        &loaded.options.vocabulary,
+                        Choice::Auto,
+                    )
+                });
                 let total = load_ms + start.elapsed().as_secs_f64() * 1000.0;
                 let name = file.display().to_string();
                 let mut report = Report::new(&transcription, &model, load_ms, total);
                 report.file = Some(&name);
+                if let Some(outcome) = &outcome {
+                    report = report.with_cleanup(outcome);
+                }
                 report.print(args.recognition.json);
             }
             Err(e) => {
