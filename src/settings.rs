@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::cleanup::CleanupSettings;
+use crate::history::Retention;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
@@ -16,6 +17,7 @@ pub struct Settings {
     /// Names and terms: they prime the recogniser and are given to the clean-up LLM.
     pub vocabulary: Vec<String>,
     pub cleanup: CleanupSettings,
+    pub history: Retention,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
+use common::llm_server::{LlmServer, Reply};
 use common::virtual_mic::VirtualMic;
 use common::{JFK, load_clip, models_dir, utter_bin};
 
@@ -18,6 +19,15 @@ struct Listener {
 
 impl Listener {
     fn start(mic: &VirtualMic, data: &std::path::Path, extra: &[&str]) -> Listener {
+        Listener::start_with(mic, data, extra, &[])
+    }
+
+    fn start_with(
+        mic: &VirtualMic,
+        data: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Listener {
         let model = models_dir().join("ggml-tiny.en-q8_0.bin");
         let mut cmd = Command::new(utter_bin());
         cmd.args(["listen", "--json", "--language", "en", "--wait-s", "20"])
@@ -26,6 +36,8 @@ impl Listener {
             .args(extra)
             .env("UTTER_MODELS_DIR", models_dir())
             .env("UTTER_DATA_DIR", data)
+            .env("UTTER_CONFIG_DIR", data.join("config"))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -118,6 +130,18 @@ fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
     let audio = utter::audio::load_mono_16k(std::path::Path::new(saved)).unwrap();
     let seconds = audio.len() as f64 / 16_000.0;
     assert!(seconds > 11.0, "saved only {seconds:.1} s");
+    // And it is in the history, with its text and stage timings.
+    let history = utter::history::History::open(&data.path().join("history.sqlite3")).unwrap();
+    let entry = history
+        .get(report["history_id"].as_i64().expect("history_id"))
+        .unwrap();
+    assert_eq!(entry.status, utter::history::Status::Delivered);
+    assert_eq!(entry.raw_text.as_deref(), Some(text));
+    assert_eq!(
+        entry.audio_path.as_deref(),
+        Some(std::path::Path::new(saved))
+    );
+    assert!(entry.timings["stt"] > 0.0, "{:?}", entry.timings);
 }
 
 #[test]
@@ -138,15 +162,46 @@ fn an_unplugged_microphone_is_reported_and_the_audio_kept() {
         stderr.contains("error:") && stderr.to_lowercase().contains("device"),
         "error should name the device problem:\n{stderr}"
     );
-    let saved = data.path().join("recordings/last-listen.wav");
-    let audio = utter::audio::load_mono_16k(&saved).expect("the recording was saved");
+    // What was heard before the plug was pulled still comes out as text.
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    let saved = report["audio_path"].as_str().expect("audio_path");
+    let audio =
+        utter::audio::load_mono_16k(std::path::Path::new(saved)).expect("the recording was saved");
     assert!(
         audio.len() > 16_000 * 3,
         "only {} samples kept",
         audio.len()
     );
-    // What was heard before the plug was pulled still comes out as text.
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
     let text = report["text"].as_str().unwrap().to_lowercase();
     assert!(text.contains("americans"), "{text}");
+}
+
+#[test]
+fn a_rejected_cleanup_outputs_the_raw_text_and_the_history_says_why() {
+    let server = LlmServer::always(Reply::text(
+        "Sure! Here is the cleaned text: And so, my fellow Americans, ask not what your \
+         country can do for you; ask what you can do for your country.",
+    ));
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("UTTER_LLM_BASE_URL", server.url.as_str()),
+        ("UTTER_LLM_MODEL", "test-model"),
+    ];
+    let mut listener = Listener::start_with(&mic, data.path(), &[], &env);
+    listener.wait_listening(&mic);
+    mic.play(&load_clip("jfk.wav"));
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+    assert!(ok, "utter listen failed:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(report["used"], "raw");
+    assert_eq!(report["reason"], "guard_preamble");
+    assert_eq!(report["text"], report["raw"]);
+    let history = utter::history::History::open(&data.path().join("history.sqlite3")).unwrap();
+    let entry = history.get(report["history_id"].as_i64().unwrap()).unwrap();
+    assert_eq!(entry.cleanup_reason.as_deref(), Some("guard_preamble"));
+    assert_eq!(entry.text_used.as_deref(), Some("raw"));
+    assert_eq!(entry.final_text, entry.raw_text);
+    assert!(entry.cleaned_text.unwrap().starts_with("Sure!"));
+    assert!(entry.timings.contains_key("llm"));
 }

@@ -12,9 +12,11 @@ use utter::audio::{CaptureOptions, Microphone};
 use utter::vad::{Endpoint, EndpointDetector, FRAME_SAMPLES};
 
 use crate::cleanup::{self, CleanupSwitch};
+use crate::journal::Journal;
 use crate::report::Report;
 use crate::{RecognitionArgs, engine};
 use utter::cleanup::Choice;
+use utter::history::Status;
 
 #[derive(Args)]
 pub struct ListenArgs {
@@ -110,31 +112,35 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
         "recording finished"
     );
 
-    // Keep the audio before anything else can fail, so the dictation is never lost.
-    let audio_path = utter::paths::recordings_dir()
-        .map(|dir| dir.join("last-listen.wav"))
-        .ok()
-        .and_then(
-            |path| match utter::audio::wav::write_wav_16k(&path, &recording.samples) {
-                Ok(()) => Some(path),
-                Err(e) => {
-                    eprintln!("warning: could not save the recording: {e}");
-                    None
-                }
-            },
-        );
+    // Keep the audio and a history entry before anything else can fail: nothing said is lost.
+    let audio_path = save_recording(&recording.samples);
+    let mut journal = Journal::open(settings.history.clone());
+    journal.record(
+        audio_path.as_deref(),
+        recording.samples.len() as f64 / f64::from(utter::SAMPLE_RATE),
+    );
 
     let start = Instant::now();
-    let transcription = loaded
+    let transcription = match loaded
         .transcriber
         .transcribe(&recording.samples, &loaded.options)
-        .with_context(|| match &audio_path {
-            Some(p) => format!(
-                "transcription failed; the audio is saved in {}",
-                p.display()
-            ),
-            None => "transcription failed".to_string(),
-        })?;
+    {
+        Ok(t) => t,
+        Err(e) => {
+            journal.finish(Status::Failed, Some(&e.to_string()));
+            let saved = match &audio_path {
+                Some(p) => format!("; the audio is saved in {}", p.display()),
+                None => String::new(),
+            };
+            return Err(anyhow::Error::from(e).context(format!("transcription failed{saved}")));
+        }
+    };
+    let model = loaded.transcriber.stt().model_name().to_string();
+    journal.transcript(
+        &transcription.text,
+        &model,
+        transcription.language.as_deref(),
+    );
     let outcome = cleaner.as_ref().map(|c| {
         c.clean(
             &transcription.text,
@@ -142,12 +148,29 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
             Choice::Auto,
         )
     });
+    if let Some(outcome) = &outcome {
+        journal.cleanup(outcome);
+    }
     let total = start.elapsed().as_secs_f64() * 1000.0;
-    let model = loaded.transcriber.stt().model_name().to_string();
+    let mut stages = vec![
+        ("vad", transcription.timings.vad_ms),
+        ("stt", transcription.timings.stt_ms),
+    ];
+    if let Some(ms) = outcome.as_ref().and_then(|o| o.llm_ms) {
+        stages.push(("llm", ms));
+    }
+    stages.push(("total", total));
+    journal.timings(&stages);
+    journal.finish(
+        Status::Delivered,
+        device_error.as_ref().map(|e| e.to_string()).as_deref(),
+    );
+
     let audio_path_text = audio_path.as_ref().map(|p| p.display().to_string());
     let mut report = Report::new(&transcription, &model, loaded.load_ms, total);
     report.device = Some(&device_name);
     report.audio_path = audio_path_text;
+    report.history_id = journal.id();
     if let Some(outcome) = &outcome {
         report = report.with_cleanup(outcome);
     }
@@ -158,4 +181,23 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `<data dir>/recordings/<unix ms>.wav`, or `None` (with a warning) when it cannot be written.
+fn save_recording(samples: &[f32]) -> Option<std::path::PathBuf> {
+    let dir = match utter::paths::recordings_dir() {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("warning: could not save the recording: {e}");
+            return None;
+        }
+    };
+    let path = dir.join(format!("{}.wav", utter::history::now_ms()));
+    match utter::audio::wav::write_wav_16k(&path, samples) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            eprintln!("warning: could not save the recording: {e}");
+            None
+        }
+    }
 }

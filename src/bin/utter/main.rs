@@ -3,6 +3,8 @@
 mod cleanup;
 mod devices;
 mod engine;
+mod history;
+mod journal;
 mod listen;
 mod llm;
 mod models;
@@ -38,6 +40,9 @@ enum Command {
     /// List, download, import or delete models.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Past dictations: list, search, show, copy out, delete.
+    #[command(subcommand)]
+    History(history::HistoryCommand),
     /// Clean text up with the configured LLM (reads standard input when no text is given).
     Cleanup(cleanup::CleanupArgs),
     /// The clean-up LLM: list its models, test the connection, store the API key.
@@ -92,6 +97,7 @@ fn main() -> ExitCode {
         Command::Devices(args) => devices::run(&args),
         Command::Models(cmd) => models::run(cmd),
         Command::Cleanup(args) => cleanup::run(&args),
+        Command::History(cmd) => history::run(cmd),
         Command::Llm(cmd) => llm::run(cmd),
     };
     match result {

@@ -25,6 +25,9 @@ pub struct Report<'a> {
     /// Where the captured audio was saved (listen).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_path: Option<String>,
+    /// The dictation's id in the history (listen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_id: Option<i64>,
     pub text: &'a str,
     pub language: Option<&'a str>,
     pub model: &'a str,
@@ -41,6 +44,7 @@ impl<'a> Report<'a> {
             file: None,
             device: None,
             audio_path: None,
+            history_id: None,
             text: &t.text,
             language: t.language.as_deref(),
             model,

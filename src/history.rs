@@ -1,0 +1,527 @@
+//! Dictation history in SQLite: every dictation is recorded (with its audio) before any step
+//! that can fail, then filled in stage by stage, so nothing said is ever lost.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::cleanup::{CleanupOutcome, Used};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS dictations (
+    id             INTEGER PRIMARY KEY,
+    created_ms     INTEGER NOT NULL,
+    status         TEXT NOT NULL,
+    audio_path     TEXT,
+    audio_s        REAL NOT NULL DEFAULT 0,
+    model          TEXT,
+    language       TEXT,
+    raw_text       TEXT,
+    cleaned_text   TEXT,
+    final_text     TEXT,
+    text_used      TEXT,
+    cleanup_reason TEXT,
+    error          TEXT,
+    timings        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS dictations_created ON dictations(created_ms);
+";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("history database {path}: {source}")]
+    Db {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("no dictation with id {0}")]
+    NotFound(i64),
+    #[error(transparent)]
+    NoHome(#[from] crate::paths::NoHomeDir),
+    #[error("cannot create {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Where a dictation got to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Audio captured and saved; nothing else yet.
+    Recorded,
+    /// Text ready (after clean-up, if any); not yet delivered.
+    Transcribed,
+    /// Delivered to the focused application.
+    Delivered,
+    /// A stage failed; `error` says which and why.
+    Failed,
+    /// Cancelled by the user; kept only if audio was worth keeping.
+    Cancelled,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Recorded => "recorded",
+            Status::Transcribed => "transcribed",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "transcribed" => Status::Transcribed,
+            "delivered" => Status::Delivered,
+            "failed" => Status::Failed,
+            "cancelled" => Status::Cancelled,
+            _ => Status::Recorded,
+        }
+    }
+}
+
+/// One dictation as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub created_ms: i64,
+    pub status: Status,
+    pub audio_path: Option<PathBuf>,
+    pub audio_s: f64,
+    pub model: Option<String>,
+    pub language: Option<String>,
+    pub raw_text: Option<String>,
+    pub cleaned_text: Option<String>,
+    pub final_text: Option<String>,
+    /// "raw" or "cleaned".
+    pub text_used: Option<String>,
+    pub cleanup_reason: Option<String>,
+    pub error: Option<String>,
+    /// Milliseconds per stage (record, vad, stt, llm, output, ...).
+    pub timings: BTreeMap<String, f64>,
+}
+
+impl Entry {
+    /// The best text there is: final, else raw.
+    pub fn text(&self) -> Option<&str> {
+        self.final_text.as_deref().or(self.raw_text.as_deref())
+    }
+}
+
+/// How much history to keep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Retention {
+    /// Keep at most this many dictations (`None`: no limit).
+    pub keep_last: Option<usize>,
+    /// Forget dictations older than this (`None`: no limit).
+    pub max_age_days: Option<u32>,
+    /// Keep the audio of past dictations (off: audio is deleted once the text is delivered).
+    pub keep_audio: bool,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_last: Some(1000),
+            max_age_days: None,
+            keep_audio: true,
+        }
+    }
+}
+
+pub struct History {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+const COLUMNS: &str = "id, created_ms, status, audio_path, audio_s, model, language, raw_text, \
+                       cleaned_text, final_text, text_used, cleanup_reason, error, timings";
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let status: String = row.get(2)?;
+    let audio: Option<String> = row.get(3)?;
+    let timings: String = row.get(13)?;
+    Ok(Entry {
+        id: row.get(0)?,
+        created_ms: row.get(1)?,
+        status: Status::parse(&status),
+        audio_path: audio.map(PathBuf::from),
+        audio_s: row.get(4)?,
+        model: row.get(5)?,
+        language: row.get(6)?,
+        raw_text: row.get(7)?,
+        cleaned_text: row.get(8)?,
+        final_text: row.get(9)?,
+        text_used: row.get(10)?,
+        cleanup_reason: row.get(11)?,
+        error: row.get(12)?,
+        timings: serde_json::from_str(&timings).unwrap_or_default(),
+    })
+}
+
+impl History {
+    /// `<data dir>/history.sqlite3`.
+    pub fn open_default() -> Result<History, HistoryError> {
+        let dir = crate::paths::data_dir()?;
+        std::fs::create_dir_all(&dir).map_err(|source| HistoryError::Dir {
+            path: dir.clone(),
+            source,
+        })?;
+        History::open(&dir.join("history.sqlite3"))
+    }
+
+    pub fn open(path: &Path) -> Result<History, HistoryError> {
+        let db = |source| HistoryError::Db {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(History {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn db(&self, source: rusqlite::Error) -> HistoryError {
+        HistoryError::Db {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn changed(&self, id: i64, rows: rusqlite::Result<usize>) -> Result<(), HistoryError> {
+        match rows.map_err(|e| self.db(e))? {
+            0 => Err(HistoryError::NotFound(id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Record a captured dictation before anything else happens to it.
+    pub fn record(&self, audio_path: Option<&Path>, audio_s: f64) -> Result<i64, HistoryError> {
+        self.conn
+            .execute(
+                "INSERT INTO dictations (created_ms, status, audio_path, audio_s) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    now_ms(),
+                    Status::Recorded.as_str(),
+                    audio_path.map(|p| p.display().to_string()),
+                    audio_s
+                ],
+            )
+            .map_err(|e| self.db(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The recogniser's text. It is also the final text until a clean-up replaces it.
+    pub fn set_transcript(
+        &self,
+        id: i64,
+        raw: &str,
+        model: &str,
+        language: Option<&str>,
+    ) -> Result<(), HistoryError> {
+        let rows = self.conn.execute(
+            "UPDATE dictations SET raw_text = ?2, final_text = ?2, model = ?3, language = ?4, \
+             text_used = 'raw', status = ?5 WHERE id = ?1",
+            params![id, raw, model, language, Status::Transcribed.as_str()],
+        );
+        self.changed(id, rows)
+    }
+
+    /// Which text clean-up chose and why.
+    pub fn set_cleanup(&self, id: i64, outcome: &CleanupOutcome) -> Result<(), HistoryError> {
+        let used = match outcome.used {
+            Used::Cleaned => "cleaned",
+            Used::Raw => "raw",
+        };
+        let rows = self.conn.execute(
+            "UPDATE dictations SET cleaned_text = ?2, final_text = ?3, text_used = ?4, \
+             cleanup_reason = ?5 WHERE id = ?1",
+            params![id, outcome.cleaned, outcome.text(), used, outcome.reason],
+        );
+        self.changed(id, rows)
+    }
+
+    pub fn set_status(
+        &self,
+        id: i64,
+        status: Status,
+        error: Option<&str>,
+    ) -> Result<(), HistoryError> {
+        let rows = self.conn.execute(
+            "UPDATE dictations SET status = ?2, error = COALESCE(?3, error) WHERE id = ?1",
+            params![id, status.as_str(), error],
+        );
+        self.changed(id, rows)
+    }
+
+    /// Add stage durations (merged with those already stored).
+    pub fn add_timings(&self, id: i64, stages: &[(&str, f64)]) -> Result<(), HistoryError> {
+        let mut entry = self.get(id)?;
+        for (stage, ms) in stages {
+            entry
+                .timings
+                .insert((*stage).to_string(), (ms * 100.0).round() / 100.0);
+        }
+        let json = serde_json::to_string(&entry.timings).unwrap_or_else(|_| "{}".into());
+        let rows = self.conn.execute(
+            "UPDATE dictations SET timings = ?2 WHERE id = ?1",
+            params![id, json],
+        );
+        self.changed(id, rows)
+    }
+
+    pub fn get(&self, id: i64) -> Result<Entry, HistoryError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM dictations WHERE id = ?1"),
+                params![id],
+                entry_from_row,
+            )
+            .optional()
+            .map_err(|e| self.db(e))?
+            .ok_or(HistoryError::NotFound(id))
+    }
+
+    /// The newest dictation that has text ("copy last dictation").
+    pub fn last_with_text(&self) -> Result<Option<Entry>, HistoryError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM dictations WHERE COALESCE(final_text, raw_text, '') \
+                     != '' ORDER BY id DESC LIMIT 1"
+                ),
+                [],
+                entry_from_row,
+            )
+            .optional()
+            .map_err(|e| self.db(e))
+    }
+
+    /// Newest first; `query` matches raw or final text (case-insensitive), empty matches all.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Entry>, HistoryError> {
+        let pattern = format!(
+            "%{}%",
+            query
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM dictations WHERE ?1 = '%%' \
+                 OR raw_text LIKE ?1 ESCAPE '\\' OR final_text LIKE ?1 ESCAPE '\\' \
+                 ORDER BY id DESC LIMIT ?2"
+            ))
+            .map_err(|e| self.db(e))?;
+        let rows = stmt
+            .query_map(params![pattern, limit as i64], entry_from_row)
+            .map_err(|e| self.db(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.db(e))
+    }
+
+    /// Delete a dictation and its audio file.
+    pub fn delete(&self, id: i64) -> Result<(), HistoryError> {
+        let entry = self.get(id)?;
+        remove_audio(&entry);
+        let rows = self
+            .conn
+            .execute("DELETE FROM dictations WHERE id = ?1", params![id]);
+        self.changed(id, rows)
+    }
+
+    /// Apply the retention policy; returns how many dictations were forgotten.
+    pub fn prune(&self, retention: &Retention) -> Result<usize, HistoryError> {
+        let mut doomed: Vec<Entry> = Vec::new();
+        let all = self.search("", usize::MAX / 2)?;
+        let cutoff = retention
+            .max_age_days
+            .map(|days| now_ms() - i64::from(days) * 86_400_000);
+        for (index, entry) in all.iter().enumerate() {
+            let too_many = retention.keep_last.is_some_and(|n| index >= n);
+            let too_old = cutoff.is_some_and(|c| entry.created_ms < c);
+            if too_many || too_old {
+                doomed.push(entry.clone());
+            }
+        }
+        for entry in &doomed {
+            self.delete(entry.id)?;
+        }
+        if !retention.keep_audio {
+            for entry in all.iter().filter(|e| e.status == Status::Delivered) {
+                if entry.audio_path.is_some() && !doomed.iter().any(|d| d.id == entry.id) {
+                    remove_audio(entry);
+                    self.conn
+                        .execute(
+                            "UPDATE dictations SET audio_path = NULL WHERE id = ?1",
+                            params![entry.id],
+                        )
+                        .map_err(|e| self.db(e))?;
+                }
+            }
+        }
+        Ok(doomed.len())
+    }
+}
+
+fn remove_audio(entry: &Entry) {
+    if let Some(path) = &entry.audio_path
+        && let Err(e) = std::fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot delete {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(raw: &str, cleaned: Option<&str>, used: Used, reason: &str) -> CleanupOutcome {
+        CleanupOutcome {
+            raw: raw.into(),
+            cleaned: cleaned.map(String::from),
+            used,
+            reason: reason.into(),
+            detail: None,
+            llm_ms: Some(12.0),
+        }
+    }
+
+    #[test]
+    fn a_dictation_is_filled_in_stage_by_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+        let wav = dir.path().join("a.wav");
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let id = history.record(Some(&wav), 3.5).unwrap();
+        assert_eq!(history.get(id).unwrap().status, Status::Recorded);
+        assert!(history.last_with_text().unwrap().is_none());
+
+        history
+            .set_transcript(id, "um hello world", "base-q8_0", Some("en"))
+            .unwrap();
+        history
+            .set_cleanup(
+                id,
+                &outcome(
+                    "um hello world",
+                    Some("Hello, world."),
+                    Used::Cleaned,
+                    "cleaned",
+                ),
+            )
+            .unwrap();
+        history
+            .add_timings(id, &[("stt", 812.345), ("llm", 240.0)])
+            .unwrap();
+        history.add_timings(id, &[("output", 30.0)]).unwrap();
+        history.set_status(id, Status::Delivered, None).unwrap();
+
+        let e = history.get(id).unwrap();
+        assert_eq!(e.raw_text.as_deref(), Some("um hello world"));
+        assert_eq!(e.final_text.as_deref(), Some("Hello, world."));
+        assert_eq!(e.text_used.as_deref(), Some("cleaned"));
+        assert_eq!(e.cleanup_reason.as_deref(), Some("cleaned"));
+        assert_eq!(e.timings["stt"], 812.35);
+        assert_eq!(e.timings.len(), 3);
+        assert_eq!(history.last_with_text().unwrap().unwrap().id, id);
+
+        // A rejected clean-up keeps the raw text and says why.
+        let id2 = history.record(None, 1.0).unwrap();
+        history
+            .set_transcript(id2, "what time is it", "m", None)
+            .unwrap();
+        history
+            .set_cleanup(
+                id2,
+                &outcome(
+                    "what time is it",
+                    Some("It is 3 pm."),
+                    Used::Raw,
+                    "guard_answered_question",
+                ),
+            )
+            .unwrap();
+        let e2 = history.get(id2).unwrap();
+        assert_eq!(e2.final_text.as_deref(), Some("what time is it"));
+        assert_eq!(
+            e2.cleanup_reason.as_deref(),
+            Some("guard_answered_question")
+        );
+        assert_eq!(e2.cleaned_text.as_deref(), Some("It is 3 pm."));
+
+        assert_eq!(history.search("WORLD", 10).unwrap().len(), 1);
+        assert_eq!(history.search("", 10).unwrap().len(), 2);
+        assert_eq!(history.search("100%", 10).unwrap().len(), 0);
+
+        history.delete(id).unwrap();
+        assert!(!wav.exists(), "audio deleted with the entry");
+        assert!(matches!(history.get(id), Err(HistoryError::NotFound(_))));
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_and_can_drop_audio() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let wav = dir.path().join(format!("{i}.wav"));
+            std::fs::write(&wav, b"RIFF").unwrap();
+            let id = history.record(Some(&wav), 1.0).unwrap();
+            history
+                .set_transcript(id, &format!("text {i}"), "m", None)
+                .unwrap();
+            history.set_status(id, Status::Delivered, None).unwrap();
+            ids.push(id);
+        }
+        let forgotten = history
+            .prune(&Retention {
+                keep_last: Some(3),
+                max_age_days: None,
+                keep_audio: false,
+            })
+            .unwrap();
+        assert_eq!(forgotten, 2);
+        let left = history.search("", 10).unwrap();
+        assert_eq!(
+            left.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [ids[4], ids[3], ids[2]]
+        );
+        assert!(left.iter().all(|e| e.audio_path.is_none()));
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "wav")
+                })
+                .count(),
+            0
+        );
+    }
+}
