@@ -7,6 +7,7 @@ pub mod audio;
 pub mod cleanup;
 pub mod eval;
 pub mod history;
+pub mod hotkey;
 pub mod models;
 pub mod onnx_runtime;
 pub mod paths;
