@@ -11,9 +11,13 @@ root="$(cd "$here/.." && pwd)"
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates)
+build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates
+  # The desktop app: Tauri (WebKitGTK, GTK, tray), typing (libxdo), X11 clipboard.
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
 # ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
-test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3 dbus-daemon dbus-bin gnome-keyring)
+test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3 dbus-daemon dbus-bin gnome-keyring
+  # Headless desktop tests: X server, key presses, target windows, clipboard, WebDriver.
+  xvfb xdotool x11-utils xterm xclip zenity imagemagick webkit2gtk-driver)
 
 missing=()
 check=("${build_pkgs[@]}")

@@ -196,7 +196,11 @@ mod tests {
         c.release(at(t0, 400));
         assert_eq!(c.press(at(t0, 410)), None, "auto-repeat must not toggle");
         c.release(at(t0, 600));
-        assert_eq!(c.poll(at(t0, 700)), None, "a release does nothing in toggle mode");
+        assert_eq!(
+            c.poll(at(t0, 700)),
+            None,
+            "a release does nothing in toggle mode"
+        );
         assert_eq!(c.press(at(t0, 3000)), Some(Command::Stop));
         c.release(at(t0, 3100));
         assert_eq!(c.poll(at(t0, 3200)), None);

@@ -10,6 +10,7 @@ pub mod history;
 pub mod hotkey;
 pub mod models;
 pub mod onnx_runtime;
+pub mod output;
 pub mod paths;
 pub mod secrets;
 pub mod settings;

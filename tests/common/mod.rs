@@ -44,3 +44,5 @@ pub mod virtual_mic;
 pub mod llm_server;
 
 pub mod keyring_session;
+
+pub mod xserver;

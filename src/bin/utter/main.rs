@@ -10,6 +10,7 @@ mod llm;
 mod models;
 mod report;
 mod transcribe;
+mod type_text;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,11 @@ enum Command {
     /// Past dictations: list, search, show, copy out, delete.
     #[command(subcommand)]
     History(history::HistoryCommand),
+    /// Type (or paste) text into the focused application, as a dictation would be.
+    Type(type_text::TypeArgs),
+    /// Serve standard input as the clipboard until replaced (used by `type --paste`).
+    #[command(hide = true)]
+    KeepClipboard,
     /// Clean text up with the configured LLM (reads standard input when no text is given).
     Cleanup(cleanup::CleanupArgs),
     /// The clean-up LLM: list its models, test the connection, store the API key.
@@ -97,6 +103,8 @@ fn main() -> ExitCode {
         Command::Devices(args) => devices::run(&args),
         Command::Models(cmd) => models::run(cmd),
         Command::Cleanup(args) => cleanup::run(&args),
+        Command::Type(args) => type_text::run(&args),
+        Command::KeepClipboard => type_text::keep_clipboard(),
         Command::History(cmd) => history::run(cmd),
         Command::Llm(cmd) => llm::run(cmd),
     };

@@ -1,0 +1,143 @@
+//! Delivering text to the focused application: typed key by key, or pasted through the
+//! clipboard (which is restored once the paste has been served).
+
+mod paste;
+mod typing;
+
+use serde::{Deserialize, Serialize};
+
+pub use paste::{Paster, keep_clipboard};
+pub use typing::Typist;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Synthesized key presses: works everywhere keys work, exact for any Unicode text.
+    #[default]
+    Type,
+    /// Clipboard + paste shortcut: instant for long text.
+    Paste,
+}
+
+/// The keys that paste in the target application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PasteKeys {
+    #[default]
+    CtrlV,
+    /// Terminals (xterm, GNOME Terminal, Konsole, ...) paste with Ctrl+Shift+V.
+    CtrlShiftV,
+    ShiftInsert,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputSettings {
+    pub method: Method,
+    pub paste_keys: PasteKeys,
+    /// Add a space after each dictation, so the next one does not run into it.
+    pub trailing_space: bool,
+}
+
+impl Default for OutputSettings {
+    fn default() -> Self {
+        OutputSettings {
+            method: Method::Type,
+            paste_keys: PasteKeys::CtrlV,
+            trailing_space: true,
+        }
+    }
+}
+
+impl OutputSettings {
+    /// The text exactly as it will be delivered.
+    pub fn finish_text(&self, text: &str) -> String {
+        let text = text.trim();
+        if self.trailing_space && !text.is_empty() && !text.ends_with('\n') {
+            format!("{text} ")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("no display to type into: {0} (is DISPLAY set, or is this a Wayland session?)")]
+    NoDisplay(String),
+    #[error("typing failed: {0}")]
+    Typing(String),
+    #[error("the clipboard is not available: {0}")]
+    Clipboard(String),
+}
+
+/// Something that puts text into the focused application.
+pub trait Deliver {
+    fn deliver(&mut self, text: &str) -> Result<(), OutputError>;
+}
+
+/// Both methods, created on first use (a display may appear after start-up).
+#[derive(Default)]
+pub struct Output {
+    typist: Option<Typist>,
+    paster: Option<Paster>,
+}
+
+/// What delivering did besides the text itself.
+#[derive(Debug, Default)]
+pub struct Delivered {
+    /// The user's clipboard text, restored after a paste and now served by this process.
+    pub restored_clipboard: Option<String>,
+}
+
+impl Output {
+    pub fn deliver(
+        &mut self,
+        settings: &OutputSettings,
+        text: &str,
+    ) -> Result<Delivered, OutputError> {
+        let text = settings.finish_text(text);
+        if text.is_empty() {
+            return Ok(Delivered::default());
+        }
+        match settings.method {
+            Method::Type => {
+                if self.typist.is_none() {
+                    self.typist = Some(Typist::new()?);
+                }
+                if let Some(typist) = self.typist.as_mut() {
+                    typist.deliver(&text)?;
+                }
+                Ok(Delivered::default())
+            }
+            Method::Paste => {
+                if self.paster.is_none() {
+                    self.paster = Some(Paster::new()?);
+                }
+                let restored_clipboard = match self.paster.as_mut() {
+                    Some(p) => p.paste(&text, settings.paste_keys)?,
+                    None => None,
+                };
+                Ok(Delivered { restored_clipboard })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_space_is_added_once_and_never_after_a_line_break() {
+        let s = OutputSettings::default();
+        assert_eq!(s.finish_text(" Hello. "), "Hello. ");
+        assert_eq!(s.finish_text("Dear Tim,\n"), "Dear Tim,");
+        assert_eq!(s.finish_text(""), "");
+        let no_space = OutputSettings {
+            trailing_space: false,
+            ..s
+        };
+        assert_eq!(no_space.finish_text("Hi."), "Hi.");
+    }
+}
