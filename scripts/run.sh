@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what Utter needs, builds it, makes sure a model is present, and starts dictating
-# (`utter listen`: speak, pause, and the text is printed). Extra arguments go to `utter listen`.
+# Installs what Utter needs, builds it, makes sure a model is present, and starts the desktop
+# app (hold Ctrl+Alt+Space, speak, release). Extra arguments go to `utter-desktop`.
+# Without a display (no DISPLAY/WAYLAND_DISPLAY) it runs `utter listen` in the terminal instead.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 "$root/scripts/install-deps.sh"
-cargo build --release --locked
+cargo build --release --locked --workspace --bins
 # The binary finds ONNX Runtime next to itself.
 cp -L "$root/.cache/onnxruntime/libonnxruntime.so" "$root/target/release/libonnxruntime.so"
 utter="$root/target/release/utter"
@@ -25,4 +26,8 @@ if need_download; then
     exit 1
   fi
 fi
+if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
+  exec "$root/target/release/utter-desktop" "$@"
+fi
+echo "no display: running 'utter listen' in this terminal" >&2
 exec "$utter" listen "$@"

@@ -16,6 +16,9 @@ fi
 export UTTER_SHARED_DIR="$shared"
 export ORT_DYLIB_PATH="$root/.cache/onnxruntime/libonnxruntime.so"
 
+# Always the whole workspace, so every command sees the same features and nothing rebuilds.
 cargo fmt --all --check
-cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# The end-to-end tests drive the real desktop binary; build it before the tests run.
+cargo build --workspace --bins --locked
+cargo test --workspace --all-targets --locked

@@ -145,6 +145,15 @@ impl PressClassifier {
         }
     }
 
+    /// The recording ended without the key (the device failed): wait for the dictation to
+    /// finish like after a normal stop.
+    pub fn stopped_externally(&mut self) {
+        if self.phase == Phase::Recording {
+            self.phase = Phase::Busy;
+        }
+        self.pending_release = None;
+    }
+
     /// The recording could not start (e.g. no microphone): back to idle at once.
     pub fn start_failed(&mut self) {
         self.phase = Phase::Idle;

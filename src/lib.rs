@@ -13,8 +13,10 @@ pub mod onnx_runtime;
 pub mod output;
 pub mod paths;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod stt;
+pub mod text_rules;
 pub mod transcriber;
 pub mod vad;
 

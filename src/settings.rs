@@ -10,14 +10,61 @@ use serde::{Deserialize, Serialize};
 
 use crate::cleanup::CleanupSettings;
 use crate::history::Retention;
+use crate::hotkey::Mode;
+use crate::output::OutputSettings;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub const DEFAULT_HOTKEY: &str = "Ctrl+Alt+Space";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// The dictation key, e.g. "Ctrl+Alt+Space" or "F9".
+    pub hotkey: String,
+    pub mode: Mode,
+    /// Input device name (or a unique part of it); `None` for the system default.
+    pub microphone: Option<String>,
+    /// Model name from the catalog or a path; `None` for the default model.
+    pub model: Option<String>,
+    /// "auto" or a language code.
+    pub language: String,
+    pub translate: bool,
     /// Names and terms: they prime the recogniser and are given to the clean-up LLM.
     pub vocabulary: Vec<String>,
+    /// Fixed rewrites applied to every transcript (e.g. "utter" → "Utter").
+    pub replacements: Vec<Replacement>,
+    pub output: OutputSettings,
+    /// Short sounds when recording starts and stops.
+    pub sounds: bool,
+    pub start_at_login: bool,
     pub cleanup: CleanupSettings,
     pub history: Retention,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            hotkey: DEFAULT_HOTKEY.to_string(),
+            mode: Mode::PushToTalk,
+            microphone: None,
+            model: None,
+            language: "auto".to_string(),
+            translate: false,
+            vocabulary: Vec::new(),
+            replacements: Vec::new(),
+            output: OutputSettings::default(),
+            sounds: false,
+            start_at_login: false,
+            cleanup: CleanupSettings::default(),
+            history: Retention::default(),
+        }
+    }
+}
+
+/// A whole-word, case-insensitive rewrite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub from: String,
+    pub to: String,
 }
 
 #[derive(Debug, thiserror::Error)]

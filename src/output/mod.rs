@@ -1,6 +1,7 @@
 //! Delivering text to the focused application: typed key by key, or pasted through the
 //! clipboard (which is restored once the paste has been served).
 
+pub mod focus;
 mod paste;
 mod typing;
 
@@ -69,6 +70,8 @@ pub enum OutputError {
     Typing(String),
     #[error("the clipboard is not available: {0}")]
     Clipboard(String),
+    #[error("the focused window is Utter's own; the text was not typed (it is in the history)")]
+    OwnWindow,
 }
 
 /// Something that puts text into the focused application.
@@ -99,6 +102,9 @@ impl Output {
         let text = settings.finish_text(text);
         if text.is_empty() {
             return Ok(Delivered::default());
+        }
+        if focus::focus_is_ours() {
+            return Err(OutputError::OwnWindow);
         }
         match settings.method {
             Method::Type => {

@@ -1,0 +1,193 @@
+//! Commands the settings window calls. Each one is a thin call into the engine; slow ones run
+//! off the UI thread (`async` commands run on Tauri's worker pool).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::State;
+use utter::cleanup::{LlmClient, Provider};
+use utter::history::{Entry, History};
+use utter::models::{ModelStatus, ModelStore};
+use utter::secrets::ApiKeys;
+use utter::session::Input;
+use utter::settings::Settings;
+
+use crate::state::{AppState, lock};
+
+type Shared<'a> = State<'a, Arc<AppState>>;
+type CmdResult<T> = Result<T, String>;
+
+fn text_err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        get_settings,
+        save_settings,
+        list_devices,
+        list_models,
+        history_list,
+        history_delete,
+        history_copy,
+        copy_last,
+        llm_models,
+        llm_test,
+        set_api_key,
+        providers,
+    ]
+}
+
+#[derive(Serialize)]
+struct SettingsView {
+    settings: Settings,
+    warnings: Vec<String>,
+    settings_path: String,
+    state: utter::session::State,
+}
+
+#[tauri::command]
+fn get_settings(state: Shared<'_>) -> SettingsView {
+    SettingsView {
+        settings: state.saved(),
+        warnings: lock(&state.warnings).clone(),
+        settings_path: state.file.path().display().to_string(),
+        state: *lock(&state.state),
+    }
+}
+
+/// Validate, save atomically, and apply at once (hotkey re-grabbed, session updated).
+#[tauri::command]
+fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
+    if settings.cleanup.enabled {
+        settings.cleanup.validate().map_err(text_err)?;
+    }
+    crate::hotkeys::parse(&settings.hotkey).map_err(|e| format!("{e:#}"))?;
+    state.file.save(&settings).map_err(text_err)?;
+    state.set_saved(settings);
+    let effective = state.effective();
+    if let Some(h) = lock(&state.hotkeys).as_mut() {
+        h.set_main(&effective.hotkey)
+            .map_err(|e| format!("{e:#}"))?;
+    }
+    state.send(Input::Settings(Box::new(effective)));
+    Ok(())
+}
+
+#[tauri::command]
+async fn list_devices() -> CmdResult<Vec<utter::audio::devices::InputDevice>> {
+    utter::audio::devices::list_input_devices().map_err(text_err)
+}
+
+#[tauri::command]
+fn list_models() -> CmdResult<Vec<ModelStatus>> {
+    Ok(ModelStore::open_default().map_err(text_err)?.list())
+}
+
+#[tauri::command]
+fn history_list(query: String, limit: usize) -> CmdResult<Vec<Entry>> {
+    History::open_default()
+        .map_err(text_err)?
+        .search(&query, limit)
+        .map_err(text_err)
+}
+
+#[tauri::command]
+fn history_delete(id: i64) -> CmdResult<()> {
+    History::open_default()
+        .map_err(text_err)?
+        .delete(id)
+        .map_err(text_err)
+}
+
+fn set_clipboard(text: &str) -> CmdResult<()> {
+    let mut clipboard = arboard::Clipboard::new().map_err(text_err)?;
+    clipboard.set_text(text.to_string()).map_err(text_err)?;
+    // Keep serving it after this object is dropped (X11 loses content with its owner).
+    std::mem::forget(clipboard);
+    Ok(())
+}
+
+#[tauri::command]
+fn history_copy(id: i64) -> CmdResult<()> {
+    let entry = History::open_default()
+        .map_err(text_err)?
+        .get(id)
+        .map_err(text_err)?;
+    set_clipboard(entry.text().unwrap_or_default())
+}
+
+pub fn copy_last_dictation() -> CmdResult<()> {
+    let history = History::open_default().map_err(text_err)?;
+    match history.last_with_text().map_err(text_err)? {
+        Some(entry) => set_clipboard(entry.text().unwrap_or_default()),
+        None => Err("no dictation yet".into()),
+    }
+}
+
+#[tauri::command]
+fn copy_last() -> CmdResult<()> {
+    copy_last_dictation()
+}
+
+#[derive(Serialize)]
+struct ProviderView {
+    id: &'static str,
+    label: &'static str,
+    base_url: &'static str,
+    local: bool,
+}
+
+#[tauri::command]
+fn providers() -> Vec<ProviderView> {
+    Provider::ALL
+        .iter()
+        .map(|p| ProviderView {
+            id: p.id(),
+            label: p.label(),
+            base_url: p.base_url(),
+            local: p.is_local(),
+        })
+        .collect()
+}
+
+fn client_for(settings: &utter::cleanup::CleanupSettings) -> CmdResult<LlmClient> {
+    let key = ApiKeys::default()
+        .get(settings.provider)
+        .ok()
+        .flatten()
+        .map(|(k, _)| k);
+    LlmClient::new(settings.provider, &settings.effective_base_url(), key).map_err(text_err)
+}
+
+#[tauri::command]
+async fn llm_models(cleanup: utter::cleanup::CleanupSettings) -> CmdResult<Vec<String>> {
+    client_for(&cleanup)?
+        .list_models(Duration::from_secs(10))
+        .map_err(text_err)
+}
+
+#[derive(Serialize)]
+struct PingView {
+    round_trip_ms: u128,
+    models: usize,
+}
+
+#[tauri::command]
+async fn llm_test(cleanup: utter::cleanup::CleanupSettings) -> CmdResult<PingView> {
+    let (rtt, models) = client_for(&cleanup)?
+        .ping(Duration::from_secs(10))
+        .map_err(text_err)?;
+    Ok(PingView {
+        round_trip_ms: rtt.as_millis(),
+        models,
+    })
+}
+
+/// The key goes to the OS keyring only; it never passes through the settings.
+#[tauri::command]
+fn set_api_key(provider: String, key: String) -> CmdResult<()> {
+    let provider = Provider::from_id(&provider).ok_or("unknown provider")?;
+    ApiKeys::default().set(provider, &key).map_err(text_err)
+}

@@ -1,0 +1,149 @@
+//! Global hotkeys (global-hotkey, X11 key grabs): the dictation key, and Esc to cancel —
+//! grabbed only while recording so that Esc keeps working everywhere else.
+
+use std::str::FromStr;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use global_hotkey::hotkey::{Code, HotKey};
+use global_hotkey::{GlobalHotKeyEvent, GlobalHotKeyManager, HotKeyState};
+use utter::session::Input;
+
+/// "Ctrl+Alt+Space", "ctrl + shift + d", "F9" → a hotkey.
+pub fn parse(spec: &str) -> Result<HotKey> {
+    let normalized: Vec<String> = spec
+        .split('+')
+        .map(|part| part.trim())
+        .filter(|part| !part.is_empty())
+        .map(|part| match part.to_ascii_lowercase().as_str() {
+            "ctrl" | "control" => "control".to_string(),
+            "win" | "meta" | "super" => "super".to_string(),
+            _ => part.to_string(),
+        })
+        .collect();
+    anyhow::ensure!(!normalized.is_empty(), "the hotkey is empty");
+    HotKey::from_str(&normalized.join("+"))
+        .with_context(|| format!("{spec:?} is not a hotkey (try \"Ctrl+Alt+Space\" or \"F9\")"))
+}
+
+pub struct Hotkeys {
+    manager: GlobalHotKeyManager,
+    main: HotKey,
+    /// Esc alone, and Esc with the dictation key's modifiers (still held in push-to-talk).
+    cancel: Vec<HotKey>,
+    cancel_registered: bool,
+}
+
+fn cancel_keys(main: &HotKey) -> Vec<HotKey> {
+    let mut keys = vec![HotKey::new(None, Code::Escape)];
+    if !main.mods.is_empty() {
+        keys.push(HotKey::new(Some(main.mods), Code::Escape));
+    }
+    keys
+}
+
+impl Hotkeys {
+    pub fn new(spec: &str) -> Result<Hotkeys> {
+        let manager = GlobalHotKeyManager::new().context("cannot listen to global hotkeys")?;
+        let main = parse(spec)?;
+        manager.register(main).with_context(|| {
+            format!("cannot grab the hotkey {spec:?} (is another app using it?)")
+        })?;
+        Ok(Hotkeys {
+            manager,
+            cancel: cancel_keys(&main),
+            main,
+            cancel_registered: false,
+        })
+    }
+
+    /// Switch to another hotkey at once; the old one is released. On failure the old one stays.
+    pub fn set_main(&mut self, spec: &str) -> Result<()> {
+        let new = parse(spec)?;
+        if new == self.main {
+            return Ok(());
+        }
+        let _ = self.manager.unregister(self.main);
+        if let Err(e) = self.manager.register(new) {
+            let _ = self.manager.register(self.main);
+            return Err(e).with_context(|| format!("cannot grab the hotkey {spec:?}"));
+        }
+        let cancel_was_registered = self.cancel_registered;
+        self.want_cancel(false);
+        self.main = new;
+        self.cancel = cancel_keys(&new);
+        self.want_cancel(cancel_was_registered);
+        Ok(())
+    }
+
+    pub fn want_cancel(&mut self, wanted: bool) {
+        if wanted == self.cancel_registered {
+            return;
+        }
+        let result = if wanted {
+            self.manager.register_all(&self.cancel)
+        } else {
+            self.manager.unregister_all(&self.cancel)
+        };
+        match result {
+            Ok(()) => self.cancel_registered = wanted,
+            Err(e) => tracing::warn!("cancel key: {e}"),
+        }
+    }
+
+    /// What a hotkey event means for the session.
+    pub fn input_for(&self, event: &GlobalHotKeyEvent) -> Option<Input> {
+        let now = Instant::now();
+        if event.id() == self.main.id() {
+            Some(match event.state() {
+                HotKeyState::Pressed => Input::Press(now),
+                HotKeyState::Released => Input::Release(now),
+            })
+        } else if self.cancel.iter().any(|c| c.id() == event.id())
+            && event.state() == HotKeyState::Pressed
+        {
+            Some(Input::Cancel)
+        } else {
+            None
+        }
+    }
+}
+
+/// Forward hotkey events to the session for the life of the app.
+pub fn listen(state: std::sync::Arc<crate::state::AppState>) {
+    std::thread::Builder::new()
+        .name("utter-hotkeys".into())
+        .spawn(move || {
+            let events = GlobalHotKeyEvent::receiver();
+            while let Ok(event) = events.recv() {
+                let input = state
+                    .hotkeys
+                    .lock()
+                    .ok()
+                    .and_then(|h| h.as_ref().and_then(|h| h.input_for(&event)));
+                if let Some(input) = input {
+                    state.send(input);
+                }
+            }
+        })
+        .expect("spawn the hotkey thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use global_hotkey::hotkey::Modifiers;
+
+    #[test]
+    fn common_spellings_parse() {
+        let h = parse("Ctrl+Alt+Space").unwrap();
+        assert_eq!(
+            h,
+            HotKey::new(Some(Modifiers::CONTROL | Modifiers::ALT), Code::Space)
+        );
+        assert_eq!(parse(" ctrl + shift + d ").unwrap().key, Code::KeyD);
+        assert_eq!(parse("F9").unwrap(), HotKey::new(None, Code::F9));
+        assert!(parse("").is_err());
+        assert!(parse("Ctrl+Banana").is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! What the desktop shell keeps while it runs: settings (as saved, plus this run's overrides),
+//! the session's input channel, the hotkeys, and warnings to show the user.
+
+use std::sync::mpsc::Sender;
+use std::sync::{Mutex, MutexGuard};
+
+use utter::session::{Input, State};
+use utter::settings::{Loaded, Settings, SettingsFile};
+
+use crate::Args;
+use crate::hotkeys::Hotkeys;
+
+pub struct AppState {
+    pub file: SettingsFile,
+    /// The settings as saved in the file (what the settings window edits).
+    saved: Mutex<Settings>,
+    overrides: Args,
+    pub warnings: Mutex<Vec<String>>,
+    session: Mutex<Option<Sender<Input>>>,
+    pub hotkeys: Mutex<Option<Hotkeys>>,
+    pub state: Mutex<State>,
+    pub paused: Mutex<bool>,
+}
+
+/// A poisoned lock only means another thread panicked mid-update; the data is still usable.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl AppState {
+    pub fn new(file: SettingsFile, loaded: Loaded, overrides: Args) -> AppState {
+        AppState {
+            file,
+            saved: Mutex::new(loaded.settings),
+            overrides,
+            warnings: Mutex::new(loaded.warning.into_iter().collect()),
+            session: Mutex::new(None),
+            hotkeys: Mutex::new(None),
+            state: Mutex::new(State::Idle),
+            paused: Mutex::new(false),
+        }
+    }
+
+    pub fn saved(&self) -> Settings {
+        lock(&self.saved).clone()
+    }
+
+    /// The settings in force: saved, with this run's command-line overrides on top.
+    pub fn effective(&self) -> Settings {
+        let mut s = self.saved();
+        if let Some(model) = &self.overrides.model {
+            s.model = Some(model.clone());
+        }
+        if let Some(hotkey) = &self.overrides.hotkey {
+            s.hotkey = hotkey.clone();
+        }
+        s
+    }
+
+    pub fn set_saved(&self, settings: Settings) {
+        *lock(&self.saved) = settings;
+    }
+
+    pub fn warn(&self, message: impl Into<String>) {
+        let message = message.into();
+        tracing::warn!("{message}");
+        lock(&self.warnings).push(message);
+    }
+
+    pub fn attach_session(&self, sender: Sender<Input>) {
+        *lock(&self.session) = Some(sender);
+    }
+
+    pub fn send(&self, input: Input) {
+        if let Some(tx) = lock(&self.session).as_ref() {
+            let _ = tx.send(input);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The Tauri application: windows (settings, recording indicator), and wiring the session's
+//! events to them.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use utter::session::{Session, SessionEvent, State};
+
+use crate::hotkeys::{self, Hotkeys};
+use crate::state::{AppState, lock};
+use crate::{commands, tray};
+
+pub const SETTINGS: &str = "settings";
+pub const INDICATOR: &str = "indicator";
+
+pub fn run(state: AppState) -> Result<()> {
+    let state = Arc::new(state);
+    let app = tauri::Builder::default()
+        .manage(Arc::clone(&state))
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            setup(app.handle(), Arc::clone(&state));
+            Ok(())
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|_handle, event| {
+        // The app lives in the tray: closing the settings window must not quit it.
+        if let tauri::RunEvent::ExitRequested { api, code, .. } = event
+            && code.is_none()
+        {
+            api.prevent_exit();
+        }
+    });
+    Ok(())
+}
+
+fn setup(app: &AppHandle, state: Arc<AppState>) {
+    let settings = state.effective();
+    if let Err(e) = tray::create(app) {
+        // Headless X or a desktop without a tray host: everything else still works.
+        tracing::warn!("no tray icon: {e}");
+    }
+    if let Err(e) = create_indicator(app) {
+        tracing::warn!("no recording indicator: {e}");
+    }
+    match Hotkeys::new(&settings.hotkey) {
+        Ok(h) => {
+            tracing::info!("hold {} to dictate", settings.hotkey);
+            *lock(&state.hotkeys) = Some(h);
+        }
+        Err(e) => state.warn(format!("{e:#}")),
+    }
+    hotkeys::listen(Arc::clone(&state));
+
+    // Models load off the UI thread; the hotkey works as soon as they are warm.
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let mut warnings = Vec::new();
+        let pipeline = utter::session::loader::load_pipeline(&settings, &mut warnings);
+        let no_model = pipeline.transcriber.is_none();
+        for w in warnings {
+            state.warn(w);
+        }
+        let events_app = app.clone();
+        let events_state = Arc::clone(&state);
+        let session = Session::start(settings, pipeline, move |event| {
+            on_session_event(&events_app, &events_state, event)
+        });
+        state.attach_session(session.sender());
+        tracing::info!("ready");
+        if no_model {
+            // Onboarding: show the settings so a model can be downloaded; never blocks.
+            let handle = app.clone();
+            let _ = app.run_on_main_thread(move || {
+                let _ = show_settings(&handle);
+            });
+        }
+        // The session lives as long as the app.
+        std::mem::forget(session);
+    });
+}
+
+fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
+    match &event {
+        SessionEvent::State { state: s } => {
+            tracing::info!("state: {}", state_name(*s));
+            *lock(&state.state) = *s;
+            show_indicator(app, matches!(s, State::Recording | State::Transcribing));
+            tray::show_state(app, *s);
+        }
+        SessionEvent::WantCancelKey { wanted } => {
+            if let Some(h) = lock(&state.hotkeys).as_mut() {
+                h.want_cancel(*wanted);
+            }
+        }
+        SessionEvent::Finished { report } => {
+            let timings: Vec<String> = report
+                .timings
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0} ms"))
+                .collect();
+            tracing::info!(
+                delivered = report.delivered,
+                "dictation: {}",
+                timings.join(", ")
+            );
+            tracing::debug!(text = %report.text, "dictation text");
+        }
+        SessionEvent::Problem { message } => state.warn(message.clone()),
+        SessionEvent::Level { .. } => {}
+    }
+    let _ = app.emit("session", &event);
+}
+
+fn create_indicator(app: &AppHandle) -> Result<()> {
+    WebviewWindowBuilder::new(app, INDICATOR, WebviewUrl::App("indicator.html".into()))
+        .title("Utter")
+        .inner_size(220.0, 44.0)
+        .resizable(false)
+        .decorations(false)
+        .always_on_top(true)
+        .skip_taskbar(true)
+        .focused(false)
+        .focusable(false)
+        .visible(false)
+        .build()?;
+    Ok(())
+}
+
+fn show_indicator(app: &AppHandle, visible: bool) {
+    let handle = app.clone();
+    let _ = app.run_on_main_thread(move || {
+        if let Some(w) = handle.get_webview_window(INDICATOR) {
+            let _ = if visible { w.show() } else { w.hide() };
+        }
+    });
+}
+
+/// Open (or raise) the settings window. Must run on the main thread.
+pub fn show_settings(app: &AppHandle) -> Result<()> {
+    if let Some(w) = app.get_webview_window(SETTINGS) {
+        w.show()?;
+        w.set_focus()?;
+        return Ok(());
+    }
+    WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("index.html".into()))
+        .title("Utter — Settings")
+        .inner_size(760.0, 720.0)
+        .build()?;
+    Ok(())
+}
+
+fn state_name(state: State) -> &'static str {
+    match state {
+        State::Idle => "idle",
+        State::Recording => "recording",
+        State::Transcribing => "transcribing",
+        State::Paused => "paused",
+    }
+}

@@ -1,0 +1,71 @@
+//! Building the warm parts of the pipeline from settings: models, clean-up, history.
+
+use crate::cleanup::{Cleaner, setup};
+use crate::history::History;
+use crate::models::ModelStore;
+use crate::secrets::ApiKeys;
+use crate::settings::Settings;
+use crate::stt::WhisperEngine;
+use crate::transcriber::Transcriber;
+use crate::vad::SileroVad;
+
+use super::pipeline::Pipeline;
+
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8)
+}
+
+/// Load VAD + speech model named in the settings (or the default one).
+pub fn load_transcriber(settings: &Settings) -> anyhow::Result<Transcriber> {
+    let store = ModelStore::open_default()?;
+    let model = store.resolve_whisper(settings.model.as_deref())?;
+    let vad = SileroVad::load(&store.resolve_vad()?)?;
+    let stt = WhisperEngine::load(&model.path, &model.name, default_threads())?;
+    tracing::info!(model = %model.name, "speech model loaded");
+    Ok(Transcriber::new(vad, Box::new(stt)))
+}
+
+/// The clean-up stage, or `None` when it is off. Problems are returned as warnings: a broken
+/// clean-up configuration must never stop dictation.
+pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cleaner> {
+    match setup::prepare(settings.cleanup.clone(), &ApiKeys::default(), false) {
+        Ok(prepared) => {
+            warnings.extend(prepared.warnings);
+            prepared.cleaner.is_enabled().then_some(prepared.cleaner)
+        }
+        Err(e) => {
+            warnings.push(format!("clean-up is off: {e}"));
+            None
+        }
+    }
+}
+
+/// Everything the worker needs. A missing model is a warning (the app still starts, and says
+/// what to do); so is a history database that cannot be opened.
+pub fn load_pipeline(settings: &Settings, warnings: &mut Vec<String>) -> Pipeline {
+    let transcriber = match load_transcriber(settings) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            warnings.push(format!("{e:#}"));
+            None
+        }
+    };
+    let history = match History::open_default() {
+        Ok(h) => Some(h),
+        Err(e) => {
+            warnings.push(format!("history is off: {e}"));
+            None
+        }
+    };
+    let recordings_dir = crate::paths::recordings_dir().ok();
+    Pipeline {
+        transcriber,
+        cleaner: load_cleaner(settings, warnings),
+        output: crate::output::Output::default(),
+        history,
+        recordings_dir,
+    }
+}

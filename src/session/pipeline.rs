@@ -1,0 +1,213 @@
+//! What happens to one recording after the key is released: save it, transcribe it, clean it
+//! up, deliver it — recording each step in the history before the next one can fail.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::cleanup::{Choice, Cleaner};
+use crate::history::{History, Status};
+use crate::output::{Output, OutputSettings};
+use crate::settings::Settings;
+use crate::transcriber::{TranscribeOptions, Transcriber};
+
+/// Everything a finished dictation reports (to the UI and the logs).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DictationReport {
+    pub history_id: Option<i64>,
+    pub text: String,
+    pub raw_text: String,
+    /// Why the raw text was used, when clean-up was on but not applied.
+    pub cleanup_reason: Option<String>,
+    pub delivered: bool,
+    pub error: Option<String>,
+    /// Milliseconds per stage: save, vad, stt, llm, output, and from release to text.
+    pub timings: Vec<(String, f64)>,
+}
+
+/// The warm parts of the pipeline, owned by the worker thread.
+pub struct Pipeline {
+    pub transcriber: Option<Transcriber>,
+    pub cleaner: Option<Cleaner>,
+    pub output: Output,
+    pub history: Option<History>,
+    pub recordings_dir: Option<PathBuf>,
+}
+
+/// Per-dictation inputs taken from the settings at the time of the release.
+pub struct Job {
+    pub samples: Vec<f32>,
+    pub released: Instant,
+    pub options: TranscribeOptions,
+    pub output: OutputSettings,
+    pub replacements: Vec<crate::settings::Replacement>,
+    pub choice: Choice,
+    /// A device error that ended the recording early; the audio before it is still used.
+    pub capture_error: Option<String>,
+    pub extra_timings: Vec<(String, f64)>,
+}
+
+impl Job {
+    pub fn from_settings(samples: Vec<f32>, released: Instant, settings: &Settings) -> Job {
+        Job {
+            samples,
+            released,
+            options: TranscribeOptions {
+                language: crate::stt::Language::parse(&settings.language),
+                translate: settings.translate,
+                vocabulary: settings.vocabulary.clone(),
+            },
+            output: settings.output.clone(),
+            replacements: settings.replacements.clone(),
+            choice: Choice::Auto,
+            capture_error: None,
+            extra_timings: Vec::new(),
+        }
+    }
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+impl Pipeline {
+    fn save_audio(&self, samples: &[f32]) -> Option<PathBuf> {
+        let dir = self.recordings_dir.as_ref()?;
+        let path = dir.join(format!("{}.wav", crate::history::now_ms()));
+        match crate::audio::wav::write_wav_16k(&path, samples) {
+            Ok(()) => Some(path),
+            Err(e) => {
+                tracing::error!("cannot save the recording: {e}");
+                None
+            }
+        }
+    }
+
+    fn note<T>(&self, what: &str, result: Result<T, crate::history::HistoryError>) {
+        if let Err(e) = result {
+            tracing::warn!("history ({what}): {e}");
+        }
+    }
+
+    /// Run one dictation to the end. Never panics on bad input; every failure is reported and
+    /// the audio and whatever text exists are kept in the history.
+    pub fn run(&mut self, job: Job) -> DictationReport {
+        let mut timings = job.extra_timings.clone();
+        let audio_s = job.samples.len() as f64 / f64::from(crate::SAMPLE_RATE);
+        let t = Instant::now();
+        let audio_path = self.save_audio(&job.samples);
+        let id = self
+            .history
+            .as_ref()
+            .and_then(|h| h.record(audio_path.as_deref(), audio_s).ok());
+        timings.push(("save".into(), ms_since(t)));
+        let mut report = DictationReport {
+            history_id: id,
+            text: String::new(),
+            raw_text: String::new(),
+            cleanup_reason: None,
+            delivered: false,
+            error: job.capture_error.clone(),
+            timings: Vec::new(),
+        };
+        let fail = |this: &Self, report: &mut DictationReport, message: String| {
+            if let (Some(h), Some(id)) = (&this.history, id) {
+                this.note("status", h.set_status(id, Status::Failed, Some(&message)));
+            }
+            tracing::error!("dictation failed: {message}");
+            report.error = Some(message);
+        };
+
+        let Some(transcriber) = self.transcriber.as_mut() else {
+            fail(
+                self,
+                &mut report,
+                "no speech model is loaded: download one in the settings".into(),
+            );
+            return finish(report, timings, job.released);
+        };
+        let transcription = match transcriber.transcribe(&job.samples, &job.options) {
+            Ok(t) => t,
+            Err(e) => {
+                fail(self, &mut report, format!("transcription failed: {e}"));
+                return finish(report, timings, job.released);
+            }
+        };
+        timings.push(("vad".into(), transcription.timings.vad_ms));
+        timings.push(("stt".into(), transcription.timings.stt_ms));
+        let model = transcriber.stt().model_name().to_string();
+        let raw = crate::text_rules::apply_replacements(&transcription.text, &job.replacements);
+        report.raw_text = raw.clone();
+        if let (Some(h), Some(id)) = (&self.history, id) {
+            self.note(
+                "transcript",
+                h.set_transcript(id, &raw, &model, transcription.language.as_deref()),
+            );
+        }
+
+        let mut text = raw.clone();
+        if let Some(cleaner) = &self.cleaner
+            && !raw.trim().is_empty()
+        {
+            let outcome = cleaner.clean(&raw, &job.options.vocabulary, job.choice);
+            if let Some(ms) = outcome.llm_ms {
+                timings.push(("llm".into(), ms));
+            }
+            if let (Some(h), Some(id)) = (&self.history, id) {
+                self.note("clean-up", h.set_cleanup(id, &outcome));
+            }
+            text = outcome.text().to_string();
+            report.cleanup_reason = Some(outcome.reason.clone());
+        }
+        report.text = text.clone();
+
+        if text.trim().is_empty() {
+            if let (Some(h), Some(id)) = (&self.history, id) {
+                self.note("status", h.set_status(id, Status::Delivered, None));
+            }
+            return finish(report, timings, job.released);
+        }
+        let t = Instant::now();
+        match self.output.deliver(&job.output, &text) {
+            Ok(_) => {
+                timings.push(("output".into(), ms_since(t)));
+                report.delivered = true;
+                if let (Some(h), Some(id)) = (&self.history, id) {
+                    self.note(
+                        "status",
+                        h.set_status(id, Status::Delivered, job.capture_error.as_deref()),
+                    );
+                }
+            }
+            Err(e) => fail(
+                self,
+                &mut report,
+                format!("could not deliver the text (it is in the history): {e}"),
+            ),
+        }
+        finish(report, timings, job.released)
+    }
+
+    pub fn store_timings(&self, report: &DictationReport) {
+        if let (Some(h), Some(id)) = (&self.history, report.history_id) {
+            let stages: Vec<(&str, f64)> = report
+                .timings
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect();
+            self.note("timings", h.add_timings(id, &stages));
+        }
+    }
+}
+
+fn finish(
+    mut report: DictationReport,
+    mut timings: Vec<(String, f64)>,
+    released: Instant,
+) -> DictationReport {
+    timings.push(("release_to_text".into(), ms_since(released)));
+    report.timings = timings
+        .into_iter()
+        .map(|(k, v)| (k, (v * 100.0).round() / 100.0))
+        .collect();
+    report
+}

@@ -1,0 +1,231 @@
+//! End to end, with real parts: the real `utter-desktop` binary on an X server (Xvfb), a
+//! virtual microphone playing real speech, the hotkey held with xdotool, and the text arriving
+//! in another application's window.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::virtual_mic::VirtualMic;
+use common::xserver::{EntryTarget, TerminalTarget, XServer};
+use common::{JFK, load_clip, models_dir, utter_bin};
+
+fn desktop_bin() -> PathBuf {
+    let path = utter_bin().with_file_name("utter-desktop");
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build --workspace --bins)",
+        path.display()
+    );
+    path
+}
+
+struct App {
+    child: Child,
+    log: PathBuf,
+    pub data: PathBuf,
+}
+
+impl App {
+    /// Start the app with a settings file written from `settings_toml`, and wait until it is
+    /// ready to dictate.
+    fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
+        let config = dir.join("config");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(config.join("settings.toml"), settings_toml).unwrap();
+        let log = dir.join("app.log");
+        let mut cmd = x.command(desktop_bin().to_str().unwrap());
+        cmd.arg("--model")
+            .arg(models_dir().join("ggml-tiny.en-q8_0.bin"))
+            .env("UTTER_CONFIG_DIR", &config)
+            .env("UTTER_DATA_DIR", &data)
+            .env("UTTER_MODELS_DIR", models_dir())
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("UTTER_LOG", "info,utter=debug")
+            .env("NO_AT_BRIDGE", "1")
+            .env_remove("UTTER_LLM_BASE_URL")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("app.stdout")).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap());
+        mic.connect(&mut cmd);
+        let child = cmd.spawn().expect("utter-desktop starts");
+        let mut app = App { child, log, data };
+        app.wait_log("ready", Duration::from_secs(60));
+        app
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_log(&mut self, needle: &str, timeout: Duration) {
+        self.wait_log_count(needle, 1, timeout);
+    }
+
+    /// Wait until `needle` appears `count` times in the app's log.
+    fn wait_log_count(&mut self, needle: &str, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let text = self.log_text();
+            if text.matches(needle).count() >= count {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("utter-desktop exited ({status}) waiting for {needle:?}:\n{text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in the app log after {timeout:?}:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const HOTKEY: &str = "ctrl+alt+space";
+
+/// Hold the hotkey while the microphone plays `samples`, then release it.
+fn dictate(x: &XServer, mic: &VirtualMic, app: &mut App, samples: &[f32], nth: usize) {
+    x.xdotool(&["keydown", HOTKEY]);
+    app.wait_log_count("state: recording", nth, Duration::from_secs(10));
+    mic.play(samples);
+    mic.wait_played(Duration::from_secs(60));
+    // A moment of trailing silence, as when a speaker finishes and lets go.
+    std::thread::sleep(Duration::from_millis(400));
+    x.xdotool(&["keyup", HOTKEY]);
+    app.wait_log_count("dictation:", nth, Duration::from_secs(60));
+}
+
+#[test]
+fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = TerminalTarget::open(&x, dir.path());
+    let mut app = App::start(&x, &mic, dir.path(), "[output]\nmethod = \"type\"\n");
+    x.focus(&target.window);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(JFK, &typed);
+    assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
+    assert!(typed.ends_with(" \n"), "trailing space: {typed:?}");
+
+    // The dictation is in the history with its stage timings.
+    let history = utter::history::History::open(&app.data.join("history.sqlite3")).unwrap();
+    let entry = history.last_with_text().unwrap().expect("a history entry");
+    assert_eq!(entry.status, utter::history::Status::Delivered);
+    for stage in ["stt", "vad", "output", "release_to_text"] {
+        assert!(
+            entry.timings.contains_key(stage),
+            "{stage}: {:?}",
+            entry.timings
+        );
+    }
+    assert!(entry.audio_path.unwrap().exists());
+}
+
+#[test]
+fn paste_mode_delivers_the_speech_and_restores_the_clipboard() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    x.set_clipboard("what the user had copied");
+    let entry = EntryTarget::open(&x);
+    let mut app = App::start(&x, &mic, dir.path(), "[output]\nmethod = \"paste\"\n");
+    x.focus(&entry.window);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    assert_eq!(x.clipboard(), "what the user had copied");
+    let pasted = entry.submit(&x);
+    let wer = utter::eval::word_error_rate(JFK, &pasted);
+    assert!(wer <= 0.15, "WER {wer:.2}: {pasted:?}\n{}", app.log_text());
+}
+
+#[test]
+fn silence_and_a_cancelled_dictation_type_nothing() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = TerminalTarget::open(&x, dir.path());
+    let mut app = App::start(&x, &mic, dir.path(), "");
+    x.focus(&target.window);
+
+    // Two seconds of silence held down.
+    dictate(&x, &mic, &mut app, &vec![0.0; 32_000], 1);
+
+    // Speech, then Esc before the key is released.
+    x.xdotool(&["keydown", HOTKEY]);
+    app.wait_log_count("state: recording", 2, Duration::from_secs(10));
+    let speech = load_clip("jfk.wav");
+    mic.play(&speech[..16_000 * 3]);
+    mic.wait_played(Duration::from_secs(20));
+    x.xdotool(&["key", "Escape"]);
+    app.wait_log("cancelled", Duration::from_secs(10));
+    x.xdotool(&["keyup", HOTKEY]);
+
+    // Then a real dictation, to prove the app still works and nothing came before it.
+    dictate(&x, &mic, &mut app, &load_clip("beckett.wav"), 2);
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(common::BECKETT, &typed);
+    assert!(
+        wer <= 0.3,
+        "only the last dictation may arrive: {typed:?}\n{}",
+        app.log_text()
+    );
+}
+
+#[test]
+fn a_corrupt_settings_file_starts_with_defaults_and_keeps_a_backup() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::start(&x, &mic, dir.path(), "hotkey = [this is not toml\n");
+    let log = app.log_text();
+    assert!(log.contains("could not be read"), "{log}");
+    let config = dir.path().join("config");
+    let backups: Vec<String> = std::fs::read_dir(&config)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("settings.toml.corrupt-"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let kept = std::fs::read_to_string(config.join(&backups[0])).unwrap();
+    assert_eq!(kept, "hotkey = [this is not toml\n");
+    assert!(
+        log.contains("hold Ctrl+Alt+Space to dictate"),
+        "defaults in force:\n{log}"
+    );
+}
+
+#[test]
+fn a_second_instance_exits_and_leaves_the_first_running() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::start(&x, &mic, dir.path(), "");
+    let out = x
+        .command(desktop_bin().to_str().unwrap())
+        .env("UTTER_CONFIG_DIR", dir.path().join("config"))
+        .env("UTTER_DATA_DIR", &app.data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already running"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        app.child.try_wait().unwrap().is_none(),
+        "the first one still runs"
+    );
+}

@@ -1,0 +1,170 @@
+// The settings window: loads the settings from the app, edits them, saves them back.
+const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
+const $ = (id) => document.getElementById(id);
+let current = null;
+
+function status(text, isError = false) {
+  $("status").textContent = text;
+  $("status").style.color = isError ? "#b91c1c" : "#047857";
+}
+
+function lines(text) {
+  return text.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
+function fill(view) {
+  const s = view.settings;
+  current = s;
+  $("hotkey").value = s.hotkey;
+  $("mode").value = s.mode;
+  $("language").value = s.language;
+  $("translate").checked = s.translate;
+  $("vocabulary").value = s.vocabulary.join("\n");
+  $("replacements").value = s.replacements.map((r) => `${r.from} => ${r.to}`).join("\n");
+  $("output-method").value = s.output.method;
+  $("paste-keys").value = s.output.paste_keys;
+  $("trailing-space").checked = s.output.trailing_space;
+  $("sounds").checked = s.sounds;
+  $("start-at-login").checked = s.start_at_login;
+  const c = s.cleanup;
+  $("cleanup-enabled").checked = c.enabled;
+  $("cleanup-provider").value = c.provider;
+  $("cleanup-base-url").value = c.base_url || "";
+  $("cleanup-model").value = c.model;
+  $("cleanup-timeout").value = c.timeout_ms;
+  $("cleanup-min-words").value = c.min_words;
+  $("settings-path").textContent = "Settings file: " + view.settings_path;
+  $("session-state").textContent = view.state;
+  const warnings = $("warnings");
+  warnings.hidden = view.warnings.length === 0;
+  warnings.textContent = view.warnings.join("\n");
+}
+
+function collect() {
+  const s = structuredClone(current);
+  s.hotkey = $("hotkey").value;
+  s.mode = $("mode").value;
+  s.microphone = $("microphone").value || null;
+  s.model = $("model").value || null;
+  s.language = $("language").value.trim() || "auto";
+  s.translate = $("translate").checked;
+  s.vocabulary = lines($("vocabulary").value);
+  s.replacements = lines($("replacements").value)
+    .map((l) => l.split("=>"))
+    .filter((p) => p.length === 2)
+    .map(([from, to]) => ({ from: from.trim(), to: to.trim() }));
+  s.output.method = $("output-method").value;
+  s.output.paste_keys = $("paste-keys").value;
+  s.output.trailing_space = $("trailing-space").checked;
+  s.sounds = $("sounds").checked;
+  s.start_at_login = $("start-at-login").checked;
+  s.cleanup = collectCleanup();
+  return s;
+}
+
+function collectCleanup() {
+  const c = structuredClone(current.cleanup);
+  c.enabled = $("cleanup-enabled").checked;
+  c.provider = $("cleanup-provider").value;
+  c.base_url = $("cleanup-base-url").value.trim() || null;
+  c.model = $("cleanup-model").value.trim();
+  c.timeout_ms = Number($("cleanup-timeout").value);
+  c.min_words = Number($("cleanup-min-words").value);
+  return c;
+}
+
+async function loadChoices(s) {
+  const providers = await invoke("providers");
+  $("cleanup-provider").innerHTML = providers
+    .map((p) => `<option value="${p.id}">${p.label}</option>`).join("");
+  try {
+    const devices = await invoke("list_devices");
+    for (const d of devices) {
+      $("microphone").add(new Option(d.name + (d.is_default ? " (default)" : ""), d.name));
+    }
+  } catch (e) { console.warn(e); }
+  const models = await invoke("list_models");
+  for (const m of models.filter((m) => m.engine === "whisper")) {
+    const label = `${m.name} — ${m.description}${m.installed ? "" : " (not downloaded)"}`;
+    $("model").add(new Option(label, m.name));
+  }
+  $("microphone").value = s.microphone || "";
+  $("model").value = s.model || "";
+}
+
+async function refreshHistory() {
+  const entries = await invoke("history_list", { query: $("history-search").value, limit: 50 });
+  const list = $("history");
+  list.innerHTML = "";
+  for (const e of entries) {
+    const li = document.createElement("li");
+    li.textContent = (e.final_text || e.raw_text || "(no text)") + " ";
+    const copy = document.createElement("button");
+    copy.textContent = "Copy";
+    copy.onclick = () => invoke("history_copy", { id: e.id }).then(() => status("Copied"));
+    const del = document.createElement("button");
+    del.textContent = "Delete";
+    del.onclick = () => invoke("history_delete", { id: e.id }).then(refreshHistory);
+    li.append(copy, del);
+    list.append(li);
+  }
+}
+
+// Press-to-capture hotkey field.
+$("hotkey").addEventListener("keydown", (ev) => {
+  ev.preventDefault();
+  if (["Control", "Alt", "Shift", "Meta"].includes(ev.key)) return;
+  const parts = [];
+  if (ev.ctrlKey) parts.push("Ctrl");
+  if (ev.altKey) parts.push("Alt");
+  if (ev.shiftKey) parts.push("Shift");
+  if (ev.metaKey) parts.push("Super");
+  parts.push(ev.code.replace(/^Key/, "").replace(/^Digit/, ""));
+  $("hotkey").value = parts.join("+");
+});
+
+$("save").onclick = async () => {
+  try {
+    await invoke("save_settings", { settings: collect() });
+    current = collect();
+    status("Saved");
+  } catch (e) {
+    status(String(e), true);
+  }
+};
+$("save-key").onclick = async () => {
+  try {
+    await invoke("set_api_key", { provider: $("cleanup-provider").value, key: $("api-key").value });
+    $("api-key").value = "";
+    $("cleanup-status").textContent = "Key stored in the keyring.";
+  } catch (e) { $("cleanup-status").textContent = String(e); }
+};
+$("fetch-models").onclick = async () => {
+  try {
+    const models = await invoke("llm_models", { cleanup: collectCleanup() });
+    $("cleanup-models").innerHTML = models.map((m) => `<option value="${m}">`).join("");
+    $("cleanup-status").textContent = `${models.length} models offered.`;
+  } catch (e) { $("cleanup-status").textContent = String(e); }
+};
+$("test-connection").onclick = async () => {
+  try {
+    const r = await invoke("llm_test", { cleanup: collectCleanup() });
+    $("cleanup-status").textContent = `Reached in ${r.round_trip_ms} ms (${r.models} models).`;
+  } catch (e) { $("cleanup-status").textContent = String(e); }
+};
+$("history-search").oninput = refreshHistory;
+
+listen("session", ({ payload }) => {
+  if (payload.kind === "state") $("session-state").textContent = payload.state;
+  if (payload.kind === "level") $("level").value = payload.level;
+  if (payload.kind === "finished") refreshHistory();
+});
+
+(async () => {
+  const view = await invoke("get_settings");
+  await loadChoices(view.settings);
+  fill(view);
+  document.body.dataset.ready = "true";
+  refreshHistory();
+})();
