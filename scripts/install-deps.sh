@@ -38,4 +38,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# WebDriver front for the settings-window tests (WebKitWebDriver comes from webkit2gtk-driver).
+if ((want_test)) && ! command -v tauri-driver >/dev/null 2>&1 \
+    && [[ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]]; then
+  echo "installing tauri-driver" >&2
+  cargo install tauri-driver --version 2.1.0 --locked --quiet
+fi
+
 "$here/fetch-onnxruntime.sh"

@@ -27,6 +27,9 @@ pub struct Args {
     /// Use this hotkey for this run, e.g. "Ctrl+Alt+Space" or "F9".
     #[arg(long)]
     pub hotkey: Option<String>,
+    /// Open the settings window at start.
+    #[arg(long)]
+    pub settings: bool,
 }
 
 fn main() -> ExitCode {

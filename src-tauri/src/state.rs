@@ -57,6 +57,10 @@ impl AppState {
         s
     }
 
+    pub fn open_settings_at_start(&self) -> bool {
+        self.overrides.settings
+    }
+
     pub fn set_saved(&self, settings: Settings) {
         *lock(&self.saved) = settings;
     }

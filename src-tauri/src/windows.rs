@@ -52,6 +52,11 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         Err(e) => state.warn(format!("{e:#}")),
     }
     hotkeys::listen(Arc::clone(&state));
+    if state.open_settings_at_start()
+        && let Err(e) = show_settings(app)
+    {
+        tracing::warn!("cannot open the settings window: {e}");
+    }
 
     // Models load off the UI thread; the hotkey works as soon as they are warm.
     let app = app.clone();

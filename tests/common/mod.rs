@@ -46,3 +46,5 @@ pub mod llm_server;
 pub mod keyring_session;
 
 pub mod xserver;
+
+pub mod webdriver;

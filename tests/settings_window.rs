@@ -1,0 +1,78 @@
+//! The settings window, driven through WebDriver (tauri-driver + WebKitWebDriver) like a user:
+//! change the output method and the vocabulary, save, restart the app, the values persist.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::models_dir;
+use common::webdriver::Driver;
+use common::xserver::XServer;
+
+const TITLE: &str = "Utter — Settings";
+
+fn desktop_bin() -> PathBuf {
+    common::utter_bin().with_file_name("utter-desktop")
+}
+
+/// Wait until the previous app instance has exited (it holds the single-instance lock).
+fn wait_for_exit(data: &Path) {
+    let lock = data.join("utter-desktop.lock");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let file = std::fs::File::open(&lock).expect("lock file");
+        if file.try_lock().is_ok() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the app did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn settings_changed_in_the_window_persist_across_a_restart() {
+    let x = XServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let data = dir.path().join("data");
+    let driver = Driver::start(|cmd| {
+        cmd.env("DISPLAY", &x.display)
+            .env("UTTER_CONFIG_DIR", &config)
+            .env("UTTER_DATA_DIR", &data)
+            .env("UTTER_MODELS_DIR", models_dir())
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("NO_AT_BRIDGE", "1");
+    });
+    let model = models_dir().join("ggml-tiny.en-q8_0.bin");
+    let args = ["--settings", "--model", model.to_str().unwrap()];
+
+    let session = driver.open(&desktop_bin(), &args, TITLE);
+    session.find("body[data-ready='true']");
+    assert_eq!(session.property("#output-method", "value"), "type");
+    // Keyboard type-ahead on the <select>, as a user would pick "Paste through the clipboard".
+    session.type_into("#output-method", "Paste");
+    session.clear("#vocabulary");
+    // U+E007 is the Enter key in WebDriver.
+    session.type_into("#vocabulary", "Kubernetes\u{E007}Tauri");
+    session.click("#save");
+    session.wait_text("#status", |t| t == "Saved");
+    session.close();
+    wait_for_exit(&data);
+
+    let saved = std::fs::read_to_string(config.join("settings.toml")).unwrap();
+    let parsed: utter::settings::Settings = toml::from_str(&saved).unwrap();
+    assert_eq!(parsed.output.method, utter::output::Method::Paste);
+    assert_eq!(parsed.vocabulary, ["Kubernetes", "Tauri"]);
+    // The --model override of this run is not written into the settings.
+    assert_eq!(parsed.model, None);
+
+    let session = driver.open(&desktop_bin(), &args, TITLE);
+    session.find("body[data-ready='true']");
+    assert_eq!(session.property("#output-method", "value"), "paste");
+    assert_eq!(
+        session.property("#vocabulary", "value"),
+        "Kubernetes\nTauri"
+    );
+    session.close();
+}
