@@ -21,4 +21,4 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The end-to-end tests drive the real desktop binary; build it before the tests run.
 cargo build --workspace --bins --locked
-cargo test --workspace --all-targets --locked
+cargo test --workspace --all-targets --locked --no-fail-fast

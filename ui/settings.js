@@ -84,13 +84,20 @@ async function loadChoices(s) {
       $("microphone").add(new Option(d.name + (d.is_default ? " (default)" : ""), d.name));
     }
   } catch (e) { console.warn(e); }
+  await refreshModels();
+  $("microphone").value = s.microphone || "";
+  $("model").value = s.model || "";
+}
+
+async function refreshModels() {
+  const keep = $("model").value;
   const models = await invoke("list_models");
+  $("model").innerHTML = '<option value="">Default</option>';
   for (const m of models.filter((m) => m.engine === "whisper")) {
     const label = `${m.name} — ${m.description}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
-  $("microphone").value = s.microphone || "";
-  $("model").value = s.model || "";
+  $("model").value = keep;
 }
 
 async function refreshHistory() {
@@ -154,6 +161,32 @@ $("test-connection").onclick = async () => {
   } catch (e) { $("cleanup-status").textContent = String(e); }
 };
 $("history-search").oninput = refreshHistory;
+$("download-model").onclick = async () => {
+  const name = $("model").value;
+  if (!name) return;
+  $("download-progress").hidden = false;
+  try {
+    await invoke("download_model", { name });
+    $("model-status").textContent = `${name} is ready.`;
+  } catch (e) { $("model-status").textContent = String(e); }
+  $("download-progress").hidden = true;
+  refreshModels();
+};
+$("delete-model").onclick = async () => {
+  const name = $("model").value;
+  if (!name) return;
+  try {
+    await invoke("delete_model", { name });
+    $("model-status").textContent = `${name} deleted.`;
+  } catch (e) { $("model-status").textContent = String(e); }
+  refreshModels();
+};
+listen("download", ({ payload }) => {
+  if (payload.total > 0) $("download-progress").value = payload.downloaded / payload.total;
+  $("model-status").textContent = payload.error
+    ? `${payload.name}: ${payload.error}`
+    : `${payload.name}: ${(payload.downloaded / 1e6).toFixed(1)} of ${(payload.total / 1e6).toFixed(1)} MB`;
+});
 
 listen("session", ({ payload }) => {
   if (payload.kind === "state") $("session-state").textContent = payload.state;

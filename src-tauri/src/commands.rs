@@ -36,6 +36,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         llm_test,
         set_api_key,
         providers,
+        download_model,
+        delete_model,
     ]
 }
 
@@ -65,6 +67,9 @@ fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
     }
     crate::hotkeys::parse(&settings.hotkey).map_err(|e| format!("{e:#}"))?;
     state.file.save(&settings).map_err(text_err)?;
+    if let Err(e) = crate::autostart::apply(settings.start_at_login) {
+        state.warn(format!("start at login: {e}"));
+    }
     state.set_saved(settings);
     let effective = state.effective();
     if let Some(h) = lock(&state.hotkeys).as_mut() {
@@ -190,4 +195,68 @@ async fn llm_test(cleanup: utter::cleanup::CleanupSettings) -> CmdResult<PingVie
 fn set_api_key(provider: String, key: String) -> CmdResult<()> {
     let provider = Provider::from_id(&provider).ok_or("unknown provider")?;
     ApiKeys::default().set(provider, &key).map_err(text_err)
+}
+
+#[derive(Clone, Serialize)]
+struct DownloadEvent {
+    name: String,
+    downloaded: u64,
+    total: u64,
+    done: bool,
+    error: Option<String>,
+}
+
+/// Download a catalog model (and the VAD model if missing), reporting progress as
+/// "download" events at most every 200 ms.
+#[tauri::command]
+async fn download_model(app: tauri::AppHandle, name: String) -> CmdResult<()> {
+    use tauri::Emitter;
+    let store = ModelStore::open_default().map_err(text_err)?;
+    let downloader = utter::models::Downloader::new(Default::default()).map_err(text_err)?;
+    let mut wanted = vec![name.clone()];
+    if let Some(vad) = store.catalog().vad()
+        && !store.is_installed(vad)
+    {
+        wanted.insert(0, vad.name.clone());
+    }
+    for model in wanted {
+        let entry = store.catalog().get(&model).map_err(text_err)?.clone();
+        let dest = store.path_of(&entry);
+        let mut last = std::time::Instant::now();
+        let emit = |downloaded, total, done, error: Option<String>| {
+            let _ = app.emit(
+                "download",
+                DownloadEvent {
+                    name: model.clone(),
+                    downloaded,
+                    total,
+                    done,
+                    error,
+                },
+            );
+        };
+        let result = downloader.download(&entry.url, entry.size, &entry.sha256, &dest, &mut |p| {
+            if last.elapsed() >= Duration::from_millis(200) {
+                last = std::time::Instant::now();
+                emit(p.downloaded, p.total, false, None);
+            }
+        });
+        match result {
+            Ok(()) => emit(entry.size, entry.size, true, None),
+            Err(e) => {
+                emit(0, entry.size, true, Some(e.to_string()));
+                return Err(e.to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tauri::command]
+fn delete_model(name: String) -> CmdResult<()> {
+    ModelStore::open_default()
+        .map_err(text_err)?
+        .delete(&name)
+        .map(|_| ())
+        .map_err(text_err)
 }

@@ -1,6 +1,7 @@
 //! Utter's desktop app: a thin shell over the engine's dictation session — global hotkey,
 //! tray, recording indicator and settings window. No pipeline logic lives here.
 
+mod autostart;
 mod commands;
 mod hotkeys;
 mod instance;

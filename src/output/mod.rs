@@ -53,7 +53,8 @@ impl Default for OutputSettings {
 impl OutputSettings {
     /// The text exactly as it will be delivered.
     pub fn finish_text(&self, text: &str) -> String {
-        let text = text.trim();
+        // Spaces around the text go; a dictated line break at the end stays.
+        let text = text.trim_matches(|c: char| c == ' ' || c == '\t');
         if self.trailing_space && !text.is_empty() && !text.ends_with('\n') {
             format!("{text} ")
         } else {
@@ -138,7 +139,7 @@ mod tests {
     fn trailing_space_is_added_once_and_never_after_a_line_break() {
         let s = OutputSettings::default();
         assert_eq!(s.finish_text(" Hello. "), "Hello. ");
-        assert_eq!(s.finish_text("Dear Tim,\n"), "Dear Tim,");
+        assert_eq!(s.finish_text("Dear Tim,\n"), "Dear Tim,\n");
         assert_eq!(s.finish_text(""), "");
         let no_space = OutputSettings {
             trailing_space: false,
