@@ -34,6 +34,7 @@ function fill(view) {
   $("cleanup-model").value = c.model;
   $("cleanup-timeout").value = c.timeout_ms;
   $("cleanup-min-words").value = c.min_words;
+  fillPrompts(c);
   $("settings-path").textContent = "Settings file: " + view.settings_path;
   $("session-state").textContent = view.state;
   const warnings = $("warnings");
@@ -71,7 +72,18 @@ function collectCleanup() {
   c.model = $("cleanup-model").value.trim();
   c.timeout_ms = Number($("cleanup-timeout").value);
   c.min_words = Number($("cleanup-min-words").value);
+  c.prompt = $("cleanup-prompt").value || "default";
   return c;
+}
+
+function fillPrompts(c) {
+  const select = $("cleanup-prompt");
+  select.innerHTML = '<option value="default">Built-in clean-up prompt</option>';
+  for (const p of c.prompts) select.add(new Option(p.name, p.name));
+  select.value = c.prompts.some((p) => p.name === c.prompt) ? c.prompt : "default";
+  const chosen = c.prompts.find((p) => p.name === select.value);
+  $("prompt-name").value = chosen ? chosen.name : "";
+  $("prompt-text").value = chosen ? chosen.text : "";
 }
 
 async function loadChoices(s) {
@@ -113,7 +125,18 @@ async function refreshHistory() {
     const del = document.createElement("button");
     del.textContent = "Delete";
     del.onclick = () => invoke("history_delete", { id: e.id }).then(refreshHistory);
-    li.append(copy, del);
+    const play = document.createElement("button");
+    play.textContent = "Play";
+    play.disabled = !e.audio_path;
+    play.onclick = async () => {
+      try { new Audio(await invoke("history_audio", { id: e.id })).play(); }
+      catch (err) { status(String(err), true); }
+    };
+    const again = document.createElement("button");
+    again.textContent = "Re-transcribe";
+    again.disabled = !e.audio_path;
+    again.onclick = () => { status("Transcribing again…"); invoke("history_retranscribe", { id: e.id }); };
+    li.append(copy, play, again, del);
     list.append(li);
   }
 }
@@ -161,6 +184,30 @@ $("test-connection").onclick = async () => {
   } catch (e) { $("cleanup-status").textContent = String(e); }
 };
 $("history-search").oninput = refreshHistory;
+$("cleanup-prompt").onchange = () => {
+  current.cleanup.prompt = $("cleanup-prompt").value;
+  fillPrompts(current.cleanup);
+};
+$("save-prompt").onclick = () => {
+  const name = $("prompt-name").value.trim();
+  const text = $("prompt-text").value.trim();
+  if (!name || name === "default" || !text) {
+    $("cleanup-status").textContent = "A prompt needs a name (not \"default\") and instructions.";
+    return;
+  }
+  const prompts = current.cleanup.prompts.filter((p) => p.name !== name);
+  prompts.push({ name, text });
+  current.cleanup.prompts = prompts;
+  current.cleanup.prompt = name;
+  fillPrompts(current.cleanup);
+  $("cleanup-status").textContent = `Prompt "${name}" kept; Save to apply.`;
+};
+$("delete-prompt").onclick = () => {
+  const name = $("prompt-name").value.trim();
+  current.cleanup.prompts = current.cleanup.prompts.filter((p) => p.name !== name);
+  current.cleanup.prompt = "default";
+  fillPrompts(current.cleanup);
+};
 $("download-model").onclick = async () => {
   const name = $("model").value;
   if (!name) return;
@@ -192,6 +239,10 @@ listen("session", ({ payload }) => {
   if (payload.kind === "state") $("session-state").textContent = payload.state;
   if (payload.kind === "level") $("level").value = payload.level;
   if (payload.kind === "finished") refreshHistory();
+  if (payload.kind === "retranscribed") {
+    status(payload.error ? payload.error : "Transcribed again", Boolean(payload.error));
+    refreshHistory();
+  }
 });
 
 (async () => {

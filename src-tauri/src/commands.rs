@@ -38,6 +38,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         providers,
         download_model,
         delete_model,
+        history_audio,
+        history_retranscribe,
     ]
 }
 
@@ -259,4 +261,29 @@ fn delete_model(name: String) -> CmdResult<()> {
         .delete(&name)
         .map(|_| ())
         .map_err(text_err)
+}
+
+/// A past dictation's audio as a `data:` URL for an `<audio>` element.
+#[tauri::command]
+fn history_audio(id: i64) -> CmdResult<String> {
+    use base64::Engine as _;
+    let entry = History::open_default()
+        .map_err(text_err)?
+        .get(id)
+        .map_err(text_err)?;
+    let path = entry
+        .audio_path
+        .ok_or("this dictation's audio was not kept")?;
+    let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!(
+        "data:audio/wav;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
+/// Ask the session to transcribe a past dictation again; the answer comes as a
+/// "retranscribed" session event.
+#[tauri::command]
+fn history_retranscribe(state: Shared<'_>, id: i64) {
+    state.send(Input::Retranscribe(id));
 }

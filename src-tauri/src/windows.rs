@@ -113,7 +113,7 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
             tracing::debug!(text = %report.text, "dictation text");
         }
         SessionEvent::Problem { message } => state.warn(message.clone()),
-        SessionEvent::Level { .. } => {}
+        SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
     let _ = app.emit("session", &event);
 }

@@ -80,6 +80,17 @@ pub trait Deliver {
     fn deliver(&mut self, text: &str) -> Result<(), OutputError>;
 }
 
+/// Where a finished dictation goes: the focused application (normally [`Output`]).
+pub trait TextSink: Send {
+    fn deliver(&mut self, settings: &OutputSettings, text: &str) -> Result<Delivered, OutputError>;
+}
+
+impl TextSink for Output {
+    fn deliver(&mut self, settings: &OutputSettings, text: &str) -> Result<Delivered, OutputError> {
+        Output::deliver(self, settings, text)
+    }
+}
+
 /// Both methods, created on first use (a display may appear after start-up).
 #[derive(Default)]
 pub struct Output {

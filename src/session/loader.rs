@@ -64,7 +64,7 @@ pub fn load_pipeline(settings: &Settings, warnings: &mut Vec<String>) -> Pipelin
     Pipeline {
         transcriber,
         cleaner: load_cleaner(settings, warnings),
-        output: crate::output::Output::default(),
+        output: Box::new(crate::output::Output::default()),
         history,
         recordings_dir,
     }

@@ -33,9 +33,13 @@ pub enum Input {
     Settings(Box<Settings>),
     /// Stop listening to the hotkey (tray "pause") or resume.
     Pause(bool),
+    /// Transcribe a past dictation (by history id) again; nothing is typed.
+    Retranscribe(i64),
     Shutdown,
     /// From the worker: a dictation is finished.
     Done(Box<DictationReport>),
+    /// From the worker: a re-transcription is finished.
+    Retranscribed(i64, Result<String, String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,11 +73,18 @@ pub enum SessionEvent {
     WantCancelKey {
         wanted: bool,
     },
+    /// A past dictation was transcribed again (text, or why not).
+    Retranscribed {
+        id: i64,
+        text: Option<String>,
+        error: Option<String>,
+    },
 }
 
 enum WorkerMsg {
     Job(Box<Job>),
     Settings(Box<Settings>),
+    Retranscribe(i64, Box<Job>),
 }
 
 pub struct Session {
@@ -147,6 +158,12 @@ fn run_worker(mut pipeline: Pipeline, inbox: Receiver<WorkerMsg>, done: Sender<I
                 }
             }
             WorkerMsg::Settings(settings) => reload(&mut pipeline, &settings),
+            WorkerMsg::Retranscribe(id, job) => {
+                let result = pipeline.retranscribe(id, &job);
+                if done.send(Input::Retranscribed(id, result)).is_err() {
+                    return;
+                }
+            }
         }
     }
 }
@@ -277,6 +294,19 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     };
                     self.emit(SessionEvent::State { state });
                 }
+                None
+            }
+            Input::Retranscribe(id) => {
+                let job = Job::from_settings(Vec::new(), now, &self.settings);
+                let _ = self.jobs.send(WorkerMsg::Retranscribe(id, Box::new(job)));
+                None
+            }
+            Input::Retranscribed(id, result) => {
+                let (text, error) = match result {
+                    Ok(text) => (Some(text), None),
+                    Err(error) => (None, Some(error)),
+                };
+                self.emit(SessionEvent::Retranscribed { id, text, error });
                 None
             }
             Input::Shutdown => None,

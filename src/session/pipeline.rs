@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::cleanup::{Choice, Cleaner};
 use crate::history::{History, Status};
-use crate::output::{Output, OutputSettings};
+use crate::output::{OutputSettings, TextSink};
 use crate::settings::Settings;
 use crate::transcriber::{TranscribeOptions, Transcriber};
 
@@ -28,7 +28,7 @@ pub struct DictationReport {
 pub struct Pipeline {
     pub transcriber: Option<Transcriber>,
     pub cleaner: Option<Cleaner>,
-    pub output: Output,
+    pub output: Box<dyn TextSink>,
     pub history: Option<History>,
     pub recordings_dir: Option<PathBuf>,
 }
@@ -185,6 +185,40 @@ impl Pipeline {
             ),
         }
         finish(report, timings, job.released)
+    }
+
+    /// Transcribe a past dictation's audio again with the current model and settings, and
+    /// store the new text in its history entry. Nothing is typed.
+    pub fn retranscribe(&mut self, id: i64, job_settings: &Job) -> Result<String, String> {
+        let history = self.history.as_ref().ok_or("history is off")?;
+        let entry = history.get(id).map_err(|e| e.to_string())?;
+        let audio = entry
+            .audio_path
+            .ok_or("this dictation's audio was not kept")?;
+        let samples = crate::audio::load_mono_16k(&audio).map_err(|e| e.to_string())?;
+        let transcriber = self
+            .transcriber
+            .as_mut()
+            .ok_or("no speech model is loaded")?;
+        let t = transcriber
+            .transcribe(&samples, &job_settings.options)
+            .map_err(|e| e.to_string())?;
+        let model = transcriber.stt().model_name().to_string();
+        let raw = crate::text_rules::apply_replacements(&t.text, &job_settings.replacements);
+        history
+            .set_transcript(id, &raw, &model, t.language.as_deref())
+            .map_err(|e| e.to_string())?;
+        let mut text = raw.clone();
+        if let Some(cleaner) = &self.cleaner
+            && !raw.trim().is_empty()
+        {
+            let outcome = cleaner.clean(&raw, &job_settings.options.vocabulary, Choice::Auto);
+            history
+                .set_cleanup(id, &outcome)
+                .map_err(|e| e.to_string())?;
+            text = outcome.text().to_string();
+        }
+        Ok(text)
     }
 
     pub fn store_timings(&self, report: &DictationReport) {

@@ -1,0 +1,88 @@
+//! The dictation pipeline without a desktop: a failed output loses nothing (the text and audio
+//! are in the history, ready to copy), and a past dictation can be transcribed again.
+
+mod common;
+
+use std::time::Instant;
+
+use common::{JFK, load_clip, transcriber};
+use utter::history::{History, Status};
+use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
+use utter::session::{Job, Pipeline};
+use utter::settings::{Replacement, Settings};
+
+/// An output whose target has gone away (window closed, display lost).
+struct GoneTarget;
+
+impl TextSink for GoneTarget {
+    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
+        Err(OutputError::NoDisplay("the display went away".into()))
+    }
+}
+
+fn pipeline(dir: &std::path::Path) -> Pipeline {
+    std::fs::create_dir_all(dir.join("recordings")).unwrap();
+    Pipeline {
+        transcriber: Some(transcriber("ggml-tiny.en-q8_0.bin")),
+        cleaner: None,
+        output: Box::new(GoneTarget),
+        history: Some(History::open(&dir.join("history.sqlite3")).unwrap()),
+        recordings_dir: Some(dir.join("recordings")),
+    }
+}
+
+#[test]
+fn a_failed_output_keeps_the_text_and_audio_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipeline = pipeline(dir.path());
+    let settings = Settings {
+        language: "en".into(),
+        replacements: vec![Replacement {
+            from: "fellow Americans".into(),
+            to: "fellow citizens".into(),
+        }],
+        ..Settings::default()
+    };
+    let job = Job::from_settings(load_clip("jfk.wav"), Instant::now(), &settings);
+    let report = pipeline.run(job);
+    assert!(!report.delivered);
+    let error = report.error.clone().expect("the failure is reported");
+    assert!(error.contains("in the history"), "{error}");
+    assert!(
+        report.text.contains("fellow citizens"),
+        "replacements applied: {}",
+        report.text
+    );
+
+    let history = History::open(&dir.path().join("history.sqlite3")).unwrap();
+    let entry = history.last_with_text().unwrap().expect("entry with text");
+    assert_eq!(Some(entry.id), report.history_id);
+    assert_eq!(entry.status, Status::Failed);
+    assert_eq!(entry.final_text.as_deref(), Some(report.text.as_str()));
+    assert!(entry.audio_path.as_ref().unwrap().exists());
+    let timed: Vec<&str> = report.timings.iter().map(|(k, _)| k.as_str()).collect();
+    for stage in ["save", "vad", "stt", "release_to_text"] {
+        assert!(timed.contains(&stage), "{stage} in {timed:?}");
+    }
+
+    // Transcribed again from the kept audio, with other settings.
+    let plain = Job::from_settings(Vec::new(), Instant::now(), &Settings::default());
+    let again = pipeline.retranscribe(entry.id, &plain).unwrap();
+    assert!(utter::eval::word_error_rate(JFK, &again) <= 0.1, "{again}");
+    let updated = history.get(entry.id).unwrap();
+    assert_eq!(updated.raw_text.as_deref(), Some(again.as_str()));
+}
+
+#[test]
+fn silence_reaches_no_output_and_is_still_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipeline = pipeline(dir.path());
+    let job = Job::from_settings(vec![0.0; 32_000], Instant::now(), &Settings::default());
+    let report = pipeline.run(job);
+    assert_eq!(report.text, "");
+    assert!(report.error.is_none(), "nothing to deliver is not an error");
+    let history = History::open(&dir.path().join("history.sqlite3")).unwrap();
+    let entry = history.get(report.history_id.unwrap()).unwrap();
+    assert_eq!(entry.status, Status::Delivered);
+    assert_eq!(entry.raw_text.as_deref(), Some(""));
+}
