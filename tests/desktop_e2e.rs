@@ -32,6 +32,16 @@ impl App {
     /// Start the app with a settings file written from `settings_toml`, and wait until it is
     /// ready to dictate.
     fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
+        App::start_with(x, mic, dir, settings_toml, &[])
+    }
+
+    fn start_with(
+        x: &XServer,
+        mic: &VirtualMic,
+        dir: &Path,
+        settings_toml: &str,
+        extra_args: &[&str],
+    ) -> App {
         let config = dir.join("config");
         let data = dir.join("data");
         std::fs::create_dir_all(&config).unwrap();
@@ -40,6 +50,7 @@ impl App {
         let mut cmd = x.command(desktop_bin().to_str().unwrap());
         cmd.arg("--model")
             .arg(models_dir().join("ggml-tiny.en-q8_0.bin"))
+            .args(extra_args)
             .env("UTTER_CONFIG_DIR", &config)
             .env("UTTER_DATA_DIR", &data)
             .env("UTTER_MODELS_DIR", models_dir())
@@ -228,4 +239,25 @@ fn a_second_instance_exits_and_leaves_the_first_running() {
         app.child.try_wait().unwrap().is_none(),
         "the first one still runs"
     );
+}
+
+#[test]
+fn dictation_is_never_typed_into_utters_own_settings_window() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::start_with(&x, &mic, dir.path(), "", &["--settings"]);
+    let settings_window = x.window_named("Utter — Settings");
+    x.focus(&settings_window);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    let log = app.log_text();
+    assert!(log.contains("Utter's own"), "{log}");
+    // The words are not lost: they are in the history.
+    let history = utter::history::History::open(&app.data.join("history.sqlite3")).unwrap();
+    let entry = history
+        .last_with_text()
+        .unwrap()
+        .expect("kept in the history");
+    let text = entry.text().unwrap_or_default();
+    assert!(utter::eval::word_error_rate(JFK, text) <= 0.15, "{text}");
 }

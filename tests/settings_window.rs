@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::models_dir;
+use common::virtual_mic::VirtualMic;
 use common::webdriver::Driver;
 use common::xserver::XServer;
 
@@ -33,6 +34,7 @@ fn wait_for_exit(data: &Path) {
 #[test]
 fn settings_changed_in_the_window_persist_across_a_restart() {
     let x = XServer::start();
+    let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     let data = dir.path().join("data");
@@ -43,6 +45,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
             .env("UTTER_MODELS_DIR", models_dir())
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("NO_AT_BRIDGE", "1");
+        mic.connect(cmd);
     });
     let model = models_dir().join("ggml-tiny.en-q8_0.bin");
     let args = ["--settings", "--model", model.to_str().unwrap()];
@@ -57,6 +60,17 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.type_into("#vocabulary", "Kubernetes\u{E007}Tauri");
     session.click("#save");
     session.wait_text("#status", |t| t == "Saved");
+
+    // The microphone test hears the (virtual) microphone while speech plays.
+    session.click("#mic-test");
+    mic.play(&common::load_clip("jfk.wav")[..16_000 * 3]);
+    let heard = session.wait_text("#mic-status", |t| t.contains("works"));
+    let peak: f32 = heard
+        .rsplit("peak level ")
+        .next()
+        .and_then(|p| p.trim_end_matches(')').parse().ok())
+        .expect("a peak level");
+    assert!(peak > 0.01, "{heard}");
     session.close();
     wait_for_exit(&data);
 

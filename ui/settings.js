@@ -184,6 +184,13 @@ $("test-connection").onclick = async () => {
   } catch (e) { $("cleanup-status").textContent = String(e); }
 };
 $("history-search").oninput = refreshHistory;
+$("mic-test").onclick = async () => {
+  $("mic-status").textContent = "Listening for 3 seconds… say something.";
+  try {
+    $("mic-status").textContent = await invoke("mic_test", { device: $("microphone").value || null });
+  } catch (e) { $("mic-status").textContent = String(e); }
+};
+listen("mic_level", ({ payload }) => { $("level").value = Math.min(1, Math.sqrt(payload) * 1.4); });
 $("cleanup-prompt").onchange = () => {
   current.cleanup.prompt = $("cleanup-prompt").value;
   fillPrompts(current.cleanup);

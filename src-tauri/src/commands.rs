@@ -40,6 +40,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         delete_model,
         history_audio,
         history_retranscribe,
+        mic_test,
     ]
 }
 
@@ -286,4 +287,32 @@ fn history_audio(id: i64) -> CmdResult<String> {
 #[tauri::command]
 fn history_retranscribe(state: Shared<'_>, id: i64) {
     state.send(Input::Retranscribe(id));
+}
+
+/// Listen to a microphone for three seconds and report its level as "mic_level" events, so
+/// the user can see it works before dictating.
+#[tauri::command]
+async fn mic_test(app: tauri::AppHandle, device: Option<String>) -> CmdResult<String> {
+    use tauri::Emitter;
+    let options = utter::audio::CaptureOptions {
+        device: device.filter(|d| !d.is_empty()),
+        ..Default::default()
+    };
+    let mic = utter::audio::Microphone::open(&options).map_err(text_err)?;
+    drop(mic.start_recording());
+    let mut peak = 0.0f32;
+    for _ in 0..60 {
+        std::thread::sleep(Duration::from_millis(50));
+        mic.health().map_err(text_err)?;
+        let level = mic.level();
+        peak = peak.max(level);
+        let _ = app.emit("mic_level", level);
+    }
+    let _ = mic.stop_recording();
+    let _ = app.emit("mic_level", 0.0f32);
+    Ok(format!(
+        "{} works (peak level {:.2})",
+        mic.device_name(),
+        peak
+    ))
 }
