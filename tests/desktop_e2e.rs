@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::llm_server::{LlmServer, Reply};
 use common::virtual_mic::VirtualMic;
 use common::xserver::{EntryTarget, TerminalTarget, XServer};
 use common::{JFK, load_clip, models_dir, utter_bin};
@@ -32,7 +33,7 @@ impl App {
     /// Start the app with a settings file written from `settings_toml`, and wait until it is
     /// ready to dictate.
     fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
-        App::start_with(x, mic, dir, settings_toml, &[])
+        App::start_with(x, mic, dir, settings_toml, &[], &[])
     }
 
     fn start_with(
@@ -41,6 +42,7 @@ impl App {
         dir: &Path,
         settings_toml: &str,
         extra_args: &[&str],
+        extra_env: &[(&str, &str)],
     ) -> App {
         let config = dir.join("config");
         let data = dir.join("data");
@@ -58,6 +60,7 @@ impl App {
             .env("UTTER_LOG", "info,utter=debug")
             .env("NO_AT_BRIDGE", "1")
             .env_remove("UTTER_LLM_BASE_URL")
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.join("app.stdout")).unwrap())
             .stderr(std::fs::File::create(&log).unwrap());
@@ -246,7 +249,7 @@ fn dictation_is_never_typed_into_utters_own_settings_window() {
     let x = XServer::start();
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut app = App::start_with(&x, &mic, dir.path(), "", &["--settings"]);
+    let mut app = App::start_with(&x, &mic, dir.path(), "", &["--settings"], &[]);
     let settings_window = x.window_named("Utter — Settings");
     x.focus(&settings_window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
@@ -260,4 +263,52 @@ fn dictation_is_never_typed_into_utters_own_settings_window() {
         .expect("kept in the history");
     let text = entry.text().unwrap_or_default();
     assert!(utter::eval::word_error_rate(JFK, text) <= 0.15, "{text}");
+}
+
+#[test]
+fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
+    const CLEANED: &str = "And so, my fellow Americans: ask not what your country can do for \
+                           you — ask what you can do for your country.";
+    let server = LlmServer::always(Reply::text(CLEANED));
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = TerminalTarget::open(&x, dir.path());
+    let env = [
+        ("UTTER_LLM_BASE_URL", server.url.as_str()),
+        ("UTTER_LLM_MODEL", "test-model"),
+    ];
+    let mut app = App::start_with(&x, &mic, dir.path(), "", &[], &env);
+    x.focus(&target.window);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    assert_eq!(typed, format!("{CLEANED} \n"), "{}", app.log_text());
+    assert_eq!(server.chat_requests().len(), 1);
+
+    // Shift held as well: this dictation skips the LLM.
+    x.xdotool(&["keydown", "ctrl+alt+shift+space"]);
+    app.wait_log_count("state: recording", 2, Duration::from_secs(10));
+    mic.play(&load_clip("jfk.wav"));
+    mic.wait_played(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(400));
+    x.xdotool(&["keyup", "ctrl+alt+shift+space"]);
+    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let second = typed.lines().nth(1).unwrap_or_default();
+    assert!(
+        utter::eval::word_error_rate(JFK, second) <= 0.15,
+        "{second}"
+    );
+    assert_ne!(second.trim(), CLEANED);
+    assert_eq!(
+        server.chat_requests().len(),
+        1,
+        "no LLM call for the raw dictation"
+    );
+
+    let history = utter::history::History::open(&app.data.join("history.sqlite3")).unwrap();
+    let entries = history.search("", 10).unwrap();
+    assert_eq!(entries[0].cleanup_reason.as_deref(), Some("raw_requested"));
+    assert_eq!(entries[1].cleanup_reason.as_deref(), Some("cleaned"));
+    assert!(entries[1].timings.contains_key("llm"));
 }

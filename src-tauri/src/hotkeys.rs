@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use global_hotkey::hotkey::{Code, HotKey};
+use global_hotkey::hotkey::{Code, HotKey, Modifiers};
 use global_hotkey::{GlobalHotKeyEvent, GlobalHotKeyManager, HotKeyState};
 use utter::session::Input;
 
@@ -29,9 +29,16 @@ pub fn parse(spec: &str) -> Result<HotKey> {
 pub struct Hotkeys {
     manager: GlobalHotKeyManager,
     main: HotKey,
+    /// The dictation key with Shift added: this dictation skips the LLM clean-up.
+    raw: Option<HotKey>,
     /// Esc alone, and Esc with the dictation key's modifiers (still held in push-to-talk).
     cancel: Vec<HotKey>,
     cancel_registered: bool,
+}
+
+fn raw_key(main: &HotKey) -> Option<HotKey> {
+    (!main.mods.contains(Modifiers::SHIFT))
+        .then(|| HotKey::new(Some(main.mods | Modifiers::SHIFT), main.key))
 }
 
 fn cancel_keys(main: &HotKey) -> Vec<HotKey> {
@@ -49,9 +56,17 @@ impl Hotkeys {
         manager.register(main).with_context(|| {
             format!("cannot grab the hotkey {spec:?} (is another app using it?)")
         })?;
+        let raw = raw_key(&main).filter(|raw| match manager.register(*raw) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!("no raw-dictation variant of the hotkey: {e}");
+                false
+            }
+        });
         Ok(Hotkeys {
             manager,
             cancel: cancel_keys(&main),
+            raw,
             main,
             cancel_registered: false,
         })
@@ -70,6 +85,10 @@ impl Hotkeys {
         }
         let cancel_was_registered = self.cancel_registered;
         self.want_cancel(false);
+        if let Some(raw) = self.raw.take() {
+            let _ = self.manager.unregister(raw);
+        }
+        self.raw = raw_key(&new).filter(|raw| self.manager.register(*raw).is_ok());
         self.main = new;
         self.cancel = cancel_keys(&new);
         self.want_cancel(cancel_was_registered);
@@ -92,19 +111,20 @@ impl Hotkeys {
     }
 
     /// What a hotkey event means for the session.
-    pub fn input_for(&self, event: &GlobalHotKeyEvent) -> Option<Input> {
+    pub fn inputs_for(&self, event: &GlobalHotKeyEvent) -> Vec<Input> {
         let now = Instant::now();
-        if event.id() == self.main.id() {
-            Some(match event.state() {
-                HotKeyState::Pressed => Input::Press(now),
-                HotKeyState::Released => Input::Release(now),
-            })
+        let raw = self.raw.is_some_and(|r| r.id() == event.id());
+        if event.id() == self.main.id() || raw {
+            match event.state() {
+                HotKeyState::Pressed => vec![Input::PreferRaw(raw), Input::Press(now)],
+                HotKeyState::Released => vec![Input::Release(now)],
+            }
         } else if self.cancel.iter().any(|c| c.id() == event.id())
             && event.state() == HotKeyState::Pressed
         {
-            Some(Input::Cancel)
+            vec![Input::Cancel]
         } else {
-            None
+            Vec::new()
         }
     }
 }
@@ -116,12 +136,11 @@ pub fn listen(state: std::sync::Arc<crate::state::AppState>) {
         .spawn(move || {
             let events = GlobalHotKeyEvent::receiver();
             while let Ok(event) = events.recv() {
-                let input = state
-                    .hotkeys
-                    .lock()
-                    .ok()
-                    .and_then(|h| h.as_ref().and_then(|h| h.input_for(&event)));
-                if let Some(input) = input {
+                let inputs = crate::state::lock(&state.hotkeys)
+                    .as_ref()
+                    .map(|h| h.inputs_for(&event))
+                    .unwrap_or_default();
+                for input in inputs {
                     state.send(input);
                 }
             }
@@ -132,7 +151,6 @@ pub fn listen(state: std::sync::Arc<crate::state::AppState>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use global_hotkey::hotkey::Modifiers;
 
     #[test]
     fn common_spellings_parse() {
@@ -145,5 +163,17 @@ mod tests {
         assert_eq!(parse("F9").unwrap(), HotKey::new(None, Code::F9));
         assert!(parse("").is_err());
         assert!(parse("Ctrl+Banana").is_err());
+    }
+
+    #[test]
+    fn the_raw_variant_adds_shift() {
+        let main = parse("Ctrl+Alt+Space").unwrap();
+        let raw = raw_key(&main).unwrap();
+        assert_eq!(
+            raw.mods,
+            Modifiers::CONTROL | Modifiers::ALT | Modifiers::SHIFT
+        );
+        assert_eq!(raw.key, Code::Space);
+        assert!(raw_key(&parse("Ctrl+Shift+D").unwrap()).is_none());
     }
 }
