@@ -174,37 +174,10 @@ pub const SPOKEN_PUNCTUATION: &[&str] = &[
     "ampersand",
 ];
 
-/// Number words and units a clean-up may turn into digits and symbols.
+/// Ordinals, fractions and units a clean-up may turn into digits and symbols (the cardinal
+/// number words come from [`crate::eval`]).
 pub const NUMBER_WORDS: &[&str] = &[
-    "zero",
     "oh",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
     "hundred",
     "thousand",
     "million",
@@ -254,6 +227,8 @@ pub const NUMBER_WORDS: &[&str] = &[
 
 pub fn is_number_word(token: &str) -> bool {
     NUMBER_WORDS.contains(&token)
+        || crate::eval::ONES.contains(&token)
+        || crate::eval::TENS.contains(&token) && !token.is_empty()
 }
 
 pub fn set_of(words: &[&str]) -> HashSet<String> {

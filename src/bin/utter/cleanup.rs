@@ -1,7 +1,6 @@
 //! Clean-up on the command line: `utter cleanup TEXT`, and `--cleanup`/`--raw` for
 //! `transcribe` and `listen`.
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -94,20 +93,8 @@ struct CommandReport<'a> {
 }
 
 pub fn run(args: &CleanupArgs) -> Result<ExitCode> {
-    let text = match &args.text {
-        Some(text) => text.clone(),
-        None => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .context("reading the text from standard input")?;
-            text
-        }
-    };
+    let text = crate::text_or_stdin(args.text.as_deref(), "clean")?;
     let text = text.trim();
-    if text.is_empty() {
-        bail!("no text to clean: pass it as an argument or on standard input");
-    }
     let settings = load_settings()?;
     let switch = CleanupSwitch {
         cleanup: true,

@@ -79,6 +79,26 @@ pub struct RecognitionArgs {
     pub json: bool,
 }
 
+/// The text given on the command line, else all of standard input; an error when empty.
+pub fn text_or_stdin(arg: Option<&str>, what: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    let text = match arg {
+        Some(text) => text.to_string(),
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading standard input")?;
+            text
+        }
+    };
+    if text.trim().is_empty() {
+        anyhow::bail!("no text to {what}: pass it as an argument or on standard input");
+    }
+    Ok(text)
+}
+
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn",

@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use utter::output::{Method, Output, OutputSettings, PasteKeys};
 
@@ -30,19 +30,7 @@ pub struct TypeArgs {
 }
 
 pub fn run(args: &TypeArgs) -> Result<ExitCode> {
-    let text = match &args.text {
-        Some(t) => t.clone(),
-        None => {
-            let mut t = String::new();
-            std::io::stdin()
-                .read_to_string(&mut t)
-                .context("reading standard input")?;
-            t
-        }
-    };
-    if text.trim().is_empty() {
-        bail!("no text to type");
-    }
+    let text = crate::text_or_stdin(args.text.as_deref(), "type")?;
     let settings = OutputSettings {
         method: if args.paste {
             Method::Paste
