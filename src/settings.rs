@@ -33,8 +33,6 @@ pub struct Settings {
     /// Fixed rewrites applied to every transcript (e.g. "utter" → "Utter").
     pub replacements: Vec<Replacement>,
     pub output: OutputSettings,
-    /// Short sounds when recording starts and stops.
-    pub sounds: bool,
     pub start_at_login: bool,
     pub cleanup: CleanupSettings,
     pub history: Retention,
@@ -52,7 +50,6 @@ impl Default for Settings {
             vocabulary: Vec::new(),
             replacements: Vec::new(),
             output: OutputSettings::default(),
-            sounds: false,
             start_at_login: false,
             cleanup: CleanupSettings::default(),
             history: Retention::default(),

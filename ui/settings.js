@@ -25,7 +25,6 @@ function fill(view) {
   $("output-method").value = s.output.method;
   $("paste-keys").value = s.output.paste_keys;
   $("trailing-space").checked = s.output.trailing_space;
-  $("sounds").checked = s.sounds;
   $("start-at-login").checked = s.start_at_login;
   const c = s.cleanup;
   $("cleanup-enabled").checked = c.enabled;
@@ -58,7 +57,6 @@ function collect() {
   s.output.method = $("output-method").value;
   s.output.paste_keys = $("paste-keys").value;
   s.output.trailing_space = $("trailing-space").checked;
-  s.sounds = $("sounds").checked;
   s.start_at_login = $("start-at-login").checked;
   s.cleanup = collectCleanup();
   return s;
