@@ -1,0 +1,129 @@
+//! History store tests against a real SQLite file.
+use super::*;
+
+fn outcome(raw: &str, cleaned: Option<&str>, used: Used, reason: &str) -> CleanupOutcome {
+    CleanupOutcome {
+        raw: raw.into(),
+        cleaned: cleaned.map(String::from),
+        used,
+        reason: reason.into(),
+        detail: None,
+        llm_ms: Some(12.0),
+    }
+}
+
+#[test]
+fn a_dictation_is_filled_in_stage_by_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+    let wav = dir.path().join("a.wav");
+    std::fs::write(&wav, b"RIFF").unwrap();
+    let id = history.record(Some(&wav), 3.5).unwrap();
+    assert_eq!(history.get(id).unwrap().status, Status::Recorded);
+    assert!(history.last_with_text().unwrap().is_none());
+
+    history
+        .set_transcript(id, "um hello world", "base-q8_0", Some("en"))
+        .unwrap();
+    history
+        .set_cleanup(
+            id,
+            &outcome(
+                "um hello world",
+                Some("Hello, world."),
+                Used::Cleaned,
+                "cleaned",
+            ),
+        )
+        .unwrap();
+    history
+        .add_timings(id, &[("stt", 812.345), ("llm", 240.0)])
+        .unwrap();
+    history.add_timings(id, &[("output", 30.0)]).unwrap();
+    history.set_status(id, Status::Delivered, None).unwrap();
+
+    let e = history.get(id).unwrap();
+    assert_eq!(e.raw_text.as_deref(), Some("um hello world"));
+    assert_eq!(e.final_text.as_deref(), Some("Hello, world."));
+    assert_eq!(e.text_used.as_deref(), Some("cleaned"));
+    assert_eq!(e.cleanup_reason.as_deref(), Some("cleaned"));
+    assert_eq!(e.timings["stt"], 812.35);
+    assert_eq!(e.timings.len(), 3);
+    assert_eq!(history.last_with_text().unwrap().unwrap().id, id);
+
+    // A rejected clean-up keeps the raw text and says why.
+    let id2 = history.record(None, 1.0).unwrap();
+    history
+        .set_transcript(id2, "what time is it", "m", None)
+        .unwrap();
+    history
+        .set_cleanup(
+            id2,
+            &outcome(
+                "what time is it",
+                Some("It is 3 pm."),
+                Used::Raw,
+                "guard_answered_question",
+            ),
+        )
+        .unwrap();
+    let e2 = history.get(id2).unwrap();
+    assert_eq!(e2.final_text.as_deref(), Some("what time is it"));
+    assert_eq!(
+        e2.cleanup_reason.as_deref(),
+        Some("guard_answered_question")
+    );
+    assert_eq!(e2.cleaned_text.as_deref(), Some("It is 3 pm."));
+
+    assert_eq!(history.search("WORLD", 10).unwrap().len(), 1);
+    assert_eq!(history.search("", 10).unwrap().len(), 2);
+    assert_eq!(history.search("100%", 10).unwrap().len(), 0);
+
+    history.delete(id).unwrap();
+    assert!(!wav.exists(), "audio deleted with the entry");
+    assert!(matches!(history.get(id), Err(HistoryError::NotFound(_))));
+}
+
+#[test]
+fn retention_keeps_the_newest_and_can_drop_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let wav = dir.path().join(format!("{i}.wav"));
+        std::fs::write(&wav, b"RIFF").unwrap();
+        let id = history.record(Some(&wav), 1.0).unwrap();
+        history
+            .set_transcript(id, &format!("text {i}"), "m", None)
+            .unwrap();
+        history.set_status(id, Status::Delivered, None).unwrap();
+        ids.push(id);
+    }
+    let forgotten = history
+        .prune(&Retention {
+            keep_last: Some(3),
+            max_age_days: None,
+            keep_audio: false,
+        })
+        .unwrap();
+    assert_eq!(forgotten, 2);
+    let left = history.search("", 10).unwrap();
+    assert_eq!(
+        left.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [ids[4], ids[3], ids[2]]
+    );
+    assert!(left.iter().all(|e| e.audio_path.is_none()));
+    assert_eq!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "wav")
+            })
+            .count(),
+        0
+    );
+}
