@@ -109,34 +109,26 @@ fn history_delete(id: i64) -> CmdResult<()> {
         .map_err(text_err)
 }
 
-fn set_clipboard(text: &str) -> CmdResult<()> {
-    let mut clipboard = arboard::Clipboard::new().map_err(text_err)?;
-    clipboard.set_text(text.to_string()).map_err(text_err)?;
-    // Keep serving it after this object is dropped (X11 loses content with its owner).
-    std::mem::forget(clipboard);
-    Ok(())
-}
-
 #[tauri::command]
-fn history_copy(id: i64) -> CmdResult<()> {
+fn history_copy(state: Shared<'_>, id: i64) -> CmdResult<()> {
     let entry = History::open_default()
         .map_err(text_err)?
         .get(id)
         .map_err(text_err)?;
-    set_clipboard(entry.text().unwrap_or_default())
+    state.copy_to_clipboard(entry.text().unwrap_or_default())
 }
 
-pub fn copy_last_dictation() -> CmdResult<()> {
+pub fn copy_last_dictation(state: &AppState) -> CmdResult<()> {
     let history = History::open_default().map_err(text_err)?;
     match history.last_with_text().map_err(text_err)? {
-        Some(entry) => set_clipboard(entry.text().unwrap_or_default()),
+        Some(entry) => state.copy_to_clipboard(entry.text().unwrap_or_default()),
         None => Err("no dictation yet".into()),
     }
 }
 
 #[tauri::command]
-fn copy_last() -> CmdResult<()> {
-    copy_last_dictation()
+fn copy_last(state: Shared<'_>) -> CmdResult<()> {
+    copy_last_dictation(&state)
 }
 
 #[derive(Serialize)]

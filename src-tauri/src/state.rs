@@ -20,6 +20,8 @@ pub struct AppState {
     pub hotkeys: Mutex<Option<Hotkeys>>,
     pub state: Mutex<State>,
     pub paused: Mutex<bool>,
+    /// One clipboard handle for the app's life: on X11 the copied text is served by its owner.
+    clipboard: Mutex<Option<arboard::Clipboard>>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update; the data is still usable.
@@ -38,6 +40,7 @@ impl AppState {
             hotkeys: Mutex::new(None),
             state: Mutex::new(State::Idle),
             paused: Mutex::new(false),
+            clipboard: Mutex::new(None),
         }
     }
 
@@ -69,6 +72,20 @@ impl AppState {
         let message = message.into();
         tracing::warn!("{message}");
         lock(&self.warnings).push(message);
+    }
+
+    /// Put text on the clipboard (for "copy" in the history and the tray).
+    pub fn copy_to_clipboard(&self, text: &str) -> Result<(), String> {
+        let mut slot = lock(&self.clipboard);
+        if slot.is_none() {
+            *slot = Some(arboard::Clipboard::new().map_err(|e| e.to_string())?);
+        }
+        match slot.as_mut() {
+            Some(clipboard) => clipboard
+                .set_text(text.to_string())
+                .map_err(|e| e.to_string()),
+            None => Err("no clipboard".into()),
+        }
     }
 
     pub fn attach_session(&self, sender: Sender<Input>) {

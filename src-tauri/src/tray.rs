@@ -27,7 +27,8 @@ pub fn create(app: &AppHandle) -> Result<()> {
                 let _ = windows::show_settings(app);
             }
             "copy_last" => {
-                if let Err(e) = crate::commands::copy_last_dictation() {
+                let state = app.state::<Arc<AppState>>();
+                if let Err(e) = crate::commands::copy_last_dictation(&state) {
                     tracing::warn!("{e}");
                 }
             }
