@@ -22,6 +22,15 @@ fn text_err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// Run blocking work (HTTP with the blocking client, audio, downloads) off the async runtime.
+async fn blocking<T: Send + 'static>(
+    job: impl FnOnce() -> CmdResult<T> + Send + 'static,
+) -> CmdResult<T> {
+    tauri::async_runtime::spawn_blocking(job)
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+}
+
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         get_settings,
@@ -85,7 +94,7 @@ fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
 
 #[tauri::command]
 async fn list_devices() -> CmdResult<Vec<utter::audio::devices::InputDevice>> {
-    utter::audio::devices::list_input_devices().map_err(text_err)
+    blocking(|| utter::audio::devices::list_input_devices().map_err(text_err)).await
 }
 
 #[tauri::command]
@@ -163,9 +172,12 @@ fn client_for(settings: &utter::cleanup::CleanupSettings) -> CmdResult<LlmClient
 
 #[tauri::command]
 async fn llm_models(cleanup: utter::cleanup::CleanupSettings) -> CmdResult<Vec<String>> {
-    client_for(&cleanup)?
-        .list_models(Duration::from_secs(10))
-        .map_err(text_err)
+    blocking(move || {
+        client_for(&cleanup)?
+            .list_models(Duration::from_secs(10))
+            .map_err(text_err)
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -176,13 +188,16 @@ struct PingView {
 
 #[tauri::command]
 async fn llm_test(cleanup: utter::cleanup::CleanupSettings) -> CmdResult<PingView> {
-    let (rtt, models) = client_for(&cleanup)?
-        .ping(Duration::from_secs(10))
-        .map_err(text_err)?;
-    Ok(PingView {
-        round_trip_ms: rtt.as_millis(),
-        models,
+    blocking(move || {
+        let (rtt, models) = client_for(&cleanup)?
+            .ping(Duration::from_secs(10))
+            .map_err(text_err)?;
+        Ok(PingView {
+            round_trip_ms: rtt.as_millis(),
+            models,
+        })
     })
+    .await
 }
 
 /// The key goes to the OS keyring only; it never passes through the settings.
@@ -205,17 +220,23 @@ struct DownloadEvent {
 /// "download" events at most every 200 ms.
 #[tauri::command]
 async fn download_model(app: tauri::AppHandle, name: String) -> CmdResult<()> {
+    blocking(move || download_blocking(&app, &name)).await
+}
+
+fn download_blocking(app: &tauri::AppHandle, name: &str) -> CmdResult<()> {
     use tauri::Emitter;
+    let name = name.to_string();
     let store = ModelStore::open_default().map_err(text_err)?;
     let downloader = utter::models::Downloader::new(Default::default()).map_err(text_err)?;
     let mut wanted = vec![name.clone()];
-    if let Some(vad) = store.catalog().vad()
-        && !store.is_installed(vad)
-    {
+    if let Some(vad) = store.catalog().vad() {
         wanted.insert(0, vad.name.clone());
     }
     for model in wanted {
         let entry = store.catalog().get(&model).map_err(text_err)?.clone();
+        if store.is_installed(&entry) {
+            continue;
+        }
         let dest = store.path_of(&entry);
         let mut last = std::time::Instant::now();
         let emit = |downloaded, total, done, error: Option<String>| {
@@ -230,12 +251,18 @@ async fn download_model(app: tauri::AppHandle, name: String) -> CmdResult<()> {
                 },
             );
         };
-        let result = downloader.download(&entry.url, entry.size, &entry.sha256, &dest, &mut |p| {
-            if last.elapsed() >= Duration::from_millis(200) {
-                last = std::time::Instant::now();
-                emit(p.downloaded, p.total, false, None);
-            }
-        });
+        let result = downloader.download(
+            &entry.download_url(),
+            entry.size,
+            &entry.sha256,
+            &dest,
+            &mut |p| {
+                if last.elapsed() >= Duration::from_millis(200) {
+                    last = std::time::Instant::now();
+                    emit(p.downloaded, p.total, false, None);
+                }
+            },
+        );
         match result {
             Ok(()) => emit(entry.size, entry.size, true, None),
             Err(e) => {
@@ -285,6 +312,10 @@ fn history_retranscribe(state: Shared<'_>, id: i64) {
 /// the user can see it works before dictating.
 #[tauri::command]
 async fn mic_test(app: tauri::AppHandle, device: Option<String>) -> CmdResult<String> {
+    blocking(move || mic_test_blocking(&app, device)).await
+}
+
+fn mic_test_blocking(app: &tauri::AppHandle, device: Option<String>) -> CmdResult<String> {
     use tauri::Emitter;
     let options = utter::audio::CaptureOptions {
         device: device.filter(|d| !d.is_empty()),

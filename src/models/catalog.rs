@@ -26,6 +26,17 @@ pub struct ModelEntry {
 }
 
 impl ModelEntry {
+    /// Where to download the file: `UTTER_MODEL_MIRROR/<file>` when a mirror is set (still
+    /// verified against the catalog's size and SHA-256), else the upstream URL.
+    pub fn download_url(&self) -> String {
+        match std::env::var("UTTER_MODEL_MIRROR") {
+            Ok(mirror) if !mirror.trim().is_empty() => {
+                format!("{}/{}", mirror.trim().trim_end_matches('/'), self.file)
+            }
+            _ => self.url.clone(),
+        }
+    }
+
     pub fn is_english_only(&self) -> bool {
         self.languages == "en"
     }

@@ -127,8 +127,8 @@ fn download(
         .progress_chars("=> "),
     );
     bar.set_message(name.to_string());
-    let source = url.unwrap_or(&entry.url);
-    let result = downloader.download(source, entry.size, &entry.sha256, &dest, &mut |p| {
+    let source = url.map_or_else(|| entry.download_url(), str::to_string);
+    let result = downloader.download(&source, entry.size, &entry.sha256, &dest, &mut |p| {
         bar.set_position(p.downloaded)
     });
     bar.finish_and_clear();
