@@ -171,3 +171,54 @@ fn first_run_with_a_model_missing_opens_the_settings_and_downloads_it() {
     }
     session.close();
 }
+
+#[test]
+fn history_in_the_window_copies_and_retranscribes_past_dictations() {
+    let x = XServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("recordings")).unwrap();
+    // A past dictation whose text came out wrong (say, with another model).
+    let wav = data.join("recordings/1.wav");
+    std::fs::copy(common::clip("jfk.wav"), &wav).unwrap();
+    let history = utter::history::History::open(&data.join("history.sqlite3")).unwrap();
+    let id = history.record(Some(&wav), 11.0).unwrap();
+    history
+        .set_transcript(id, "and so my fellow american ask knot", "old-model", None)
+        .unwrap();
+    history
+        .set_status(id, utter::history::Status::Delivered, None)
+        .unwrap();
+
+    let driver = Driver::start(|cmd| {
+        cmd.env("DISPLAY", &x.display)
+            .env("UTTER_CONFIG_DIR", dir.path().join("config"))
+            .env("UTTER_DATA_DIR", &data)
+            .env("UTTER_MODELS_DIR", models_dir())
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .env("NO_AT_BRIDGE", "1");
+    });
+    let model = models_dir().join("ggml-tiny.en-q8_0.bin");
+    let args = ["--settings", "--model", model.to_str().unwrap()];
+    let session = driver.open(&desktop_bin(), &args, TITLE);
+    session.find("body[data-ready='true']");
+    session.wait_text("#history li", |t| t.contains("ask knot"));
+
+    // Copy puts the text on the clipboard.
+    session.click("#history li button:nth-of-type(1)");
+    session.wait_text("#status", |t| t == "Copied");
+    assert_eq!(x.clipboard(), "and so my fellow american ask knot");
+
+    // Re-transcribe runs the current model on the kept audio and updates the entry.
+    session.click("#history li button:nth-of-type(3)");
+    session.wait_text("#status", |t| t == "Transcribed again");
+    let text = session.wait_text("#history li", |t| !t.contains("ask knot"));
+    assert!(text.contains("ask not what your country"), "{text}");
+    let entry = history.get(id).unwrap();
+    let raw = entry.raw_text.unwrap();
+    assert!(
+        utter::eval::word_error_rate(common::JFK, &raw) <= 0.1,
+        "{raw}"
+    );
+    session.close();
+}
