@@ -15,6 +15,7 @@ pub mod paths;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod streaming;
 pub mod stt;
 pub mod text_rules;
 pub mod transcriber;

@@ -36,6 +36,28 @@ pub struct Settings {
     pub start_at_login: bool,
     pub cleanup: CleanupSettings,
     pub history: Retention,
+    pub speed: SpeedSettings,
+}
+
+/// When to decode: while the key is held (fast) or only after it is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Decode at each pause while recording; on release only the rest is left.
+    #[default]
+    Streaming,
+    /// Decode the whole recording after the release.
+    Batch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct SpeedSettings {
+    pub strategy: Strategy,
+    pub audio_context: crate::stt::AudioContext,
+    /// Free the speech model's memory after this many idle minutes (0 = keep it loaded).
+    /// It is loaded again on the next key press, while recording.
+    pub unload_after_idle_minutes: u32,
 }
 
 impl Default for Settings {
@@ -53,6 +75,7 @@ impl Default for Settings {
             start_at_login: false,
             cleanup: CleanupSettings::default(),
             history: Retention::default(),
+            speed: SpeedSettings::default(),
         }
     }
 }

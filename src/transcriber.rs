@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::SAMPLE_RATE;
-use crate::stt::{Language, SpeechToText, SttError, SttRequest};
+use crate::stt::{AudioContext, Language, SpeechToText, SttError, SttRequest};
 use crate::vad::{self, SileroVad, VadError, VadParams};
 
 const SR: usize = SAMPLE_RATE as usize;
@@ -35,6 +35,7 @@ pub struct TranscribeOptions {
     pub translate: bool,
     /// Words and names the user dictates often; they prime the recogniser.
     pub vocabulary: Vec<String>,
+    pub audio_context: AudioContext,
 }
 
 /// Milliseconds spent in each stage.
@@ -88,23 +89,8 @@ impl Transcriber {
         let vad_ms = ms_since(vad_start);
 
         let stt_start = Instant::now();
-        let pieces = plan_pieces(samples, &speech);
-        let mut text = String::new();
-        let mut language = None;
-        let vocabulary = options.vocabulary.join(", ");
-        for piece in &pieces {
-            let audio = piece_audio(samples, piece);
-            let request = SttRequest {
-                language: options.language.clone(),
-                translate: options.translate,
-                prompt: build_prompt(&vocabulary, &text),
-            };
-            let out = self.stt.transcribe(&audio, &request)?;
-            if language.is_none() {
-                language = out.language;
-            }
-            append_sentence(&mut text, &out.text);
-        }
+        let decoded = self.transcribe_speech(samples, &speech, options, "")?;
+        let (text, language) = (decoded.text, decoded.language);
         Ok(Transcription {
             text,
             language,
@@ -112,7 +98,7 @@ impl Transcriber {
             speech_s: crate::audio::seconds(speech.iter().map(|r| r.len()).sum()),
             timings: StageTimings {
                 vad_ms,
-                stt_ms: if pieces.is_empty() {
+                stt_ms: if speech.is_empty() {
                     0.0
                 } else {
                     ms_since(stt_start)
@@ -120,6 +106,52 @@ impl Transcriber {
             },
         })
     }
+}
+
+impl Transcriber {
+    /// Transcribe the given speech ranges of `samples` (found by the VAD beforehand), primed
+    /// with the vocabulary and `previous`, the text that came before this audio.
+    pub fn transcribe_speech(
+        &mut self,
+        samples: &[f32],
+        speech: &[Range<usize>],
+        options: &TranscribeOptions,
+        previous: &str,
+    ) -> Result<Decoded, SttError> {
+        let vocabulary = options.vocabulary.join(", ");
+        let mut text = String::new();
+        let mut language = None;
+        for piece in &plan_pieces(samples, speech) {
+            let audio = piece_audio(samples, piece);
+            let context = join_text(previous, &text);
+            let request = SttRequest {
+                language: options.language.clone(),
+                translate: options.translate,
+                prompt: build_prompt(&vocabulary, &context),
+                audio_context: options.audio_context,
+            };
+            let out = self.stt.transcribe(&audio, &request)?;
+            if language.is_none() {
+                language = out.language;
+            }
+            append_sentence(&mut text, &out.text);
+        }
+        Ok(Decoded { text, language })
+    }
+}
+
+/// Text and language of some decoded speech.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    pub text: String,
+    pub language: Option<String>,
+}
+
+/// `a` then `b`, separated by a space when both have text.
+pub fn join_text(a: &str, b: &str) -> String {
+    let mut joined = a.trim().to_string();
+    append_sentence(&mut joined, b);
+    joined
 }
 
 fn ms_since(t: Instant) -> f64 {

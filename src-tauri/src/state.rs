@@ -22,6 +22,8 @@ pub struct AppState {
     pub paused: Mutex<bool>,
     /// One clipboard handle for the app's life: on X11 the copied text is served by its owner.
     clipboard: Mutex<Option<arboard::Clipboard>>,
+    /// Whether the first model load has been reported (onboarding happens once).
+    pub model_checked: std::sync::atomic::AtomicBool,
 }
 
 /// A poisoned lock only means another thread panicked mid-update; the data is still usable.
@@ -36,6 +38,7 @@ impl AppState {
             saved: Mutex::new(loaded.settings),
             overrides,
             warnings: Mutex::new(loaded.warning.into_iter().collect()),
+            model_checked: std::sync::atomic::AtomicBool::new(false),
             session: Mutex::new(None),
             hotkeys: Mutex::new(None),
             state: Mutex::new(State::Idle),

@@ -58,32 +58,38 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         tracing::warn!("cannot open the settings window: {e}");
     }
 
-    // Models load off the UI thread; the hotkey works as soon as they are warm.
-    let app = app.clone();
-    std::thread::spawn(move || {
-        let mut warnings = Vec::new();
-        let pipeline = utter::session::loader::load_pipeline(&settings, &mut warnings);
-        let no_model = pipeline.transcriber.is_none();
-        for w in warnings {
-            state.warn(w);
-        }
-        let events_app = app.clone();
-        let events_state = Arc::clone(&state);
-        let session = Session::start(settings, pipeline, move |event| {
-            on_session_event(&events_app, &events_state, event)
-        });
-        state.attach_session(session.sender());
-        tracing::info!("ready");
-        if no_model {
-            // Onboarding: show the settings so a model can be downloaded; never blocks.
-            let handle = app.clone();
-            let _ = app.run_on_main_thread(move || {
-                let _ = show_settings(&handle);
-            });
-        }
-        // The session lives as long as the app.
-        std::mem::forget(session);
+    // The session starts at once; the worker loads the models on its own thread, and a
+    // dictation started meanwhile waits for them instead of being dropped.
+    let mut warnings = Vec::new();
+    let pipeline = utter::session::loader::load_pipeline_without_models(&settings, &mut warnings);
+    for w in warnings {
+        state.warn(w);
+    }
+    let events_app = app.clone();
+    let events_state = Arc::clone(&state);
+    let session = Session::start(settings, pipeline, move |event| {
+        on_session_event(&events_app, &events_state, event)
     });
+    state.attach_session(session.sender());
+    // The session lives as long as the app.
+    std::mem::forget(session);
+}
+
+fn on_model_loaded(app: &AppHandle, state: &AppState, loaded: bool) {
+    let first = !state
+        .model_checked
+        .swap(true, std::sync::atomic::Ordering::SeqCst);
+    if loaded {
+        tracing::info!("ready");
+    } else if first {
+        // Onboarding: show the settings so a model can be downloaded; never blocks.
+        let handle = app.clone();
+        let _ = app.run_on_main_thread(move || {
+            let _ = show_settings(&handle);
+        });
+    } else {
+        tracing::info!("speech model unloaded");
+    }
 }
 
 fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
@@ -113,6 +119,7 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
             tracing::debug!(text = %report.text, "dictation text");
         }
         SessionEvent::Problem { message } => state.warn(message.clone()),
+        SessionEvent::ModelLoaded { loaded } => on_model_loaded(app, state, *loaded),
         SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
     let _ = app.emit("session", &event);

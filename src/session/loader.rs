@@ -43,16 +43,9 @@ pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<C
     }
 }
 
-/// Everything the worker needs. A missing model is a warning (the app still starts, and says
-/// what to do); so is a history database that cannot be opened.
-pub fn load_pipeline(settings: &Settings, warnings: &mut Vec<String>) -> Pipeline {
-    let transcriber = match load_transcriber(settings) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            warnings.push(format!("{e:#}"));
-            None
-        }
-    };
+/// Everything the worker needs except the speech model, which the session's worker loads
+/// (and reports on) itself. A history database that cannot be opened is a warning.
+pub fn load_pipeline_without_models(settings: &Settings, warnings: &mut Vec<String>) -> Pipeline {
     let history = match History::open_default() {
         Ok(h) => Some(h),
         Err(e) => {
@@ -62,7 +55,7 @@ pub fn load_pipeline(settings: &Settings, warnings: &mut Vec<String>) -> Pipelin
     };
     let recordings_dir = crate::paths::recordings_dir().ok();
     Pipeline {
-        transcriber,
+        transcriber: None,
         cleaner: load_cleaner(settings, warnings),
         output: Box::new(crate::output::Output::default()),
         history,

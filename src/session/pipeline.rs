@@ -8,6 +8,7 @@ use crate::cleanup::{Choice, Cleaner};
 use crate::history::{History, Status};
 use crate::output::{OutputSettings, TextSink};
 use crate::settings::Settings;
+use crate::streaming::StreamingTranscription;
 use crate::transcriber::{TranscribeOptions, Transcriber};
 
 /// Everything a finished dictation reports (to the UI and the logs).
@@ -22,6 +23,20 @@ pub struct DictationReport {
     pub error: Option<String>,
     /// Milliseconds per stage: save, vad, stt, llm, output, and from release to text.
     pub timings: Vec<(String, f64)>,
+}
+
+impl DictationReport {
+    pub fn failed(message: &str) -> DictationReport {
+        DictationReport {
+            history_id: None,
+            text: String::new(),
+            raw_text: String::new(),
+            cleanup_reason: None,
+            delivered: false,
+            error: Some(message.to_string()),
+            timings: Vec::new(),
+        }
+    }
 }
 
 /// The warm parts of the pipeline, owned by the worker thread.
@@ -55,6 +70,7 @@ impl Job {
                 language: crate::stt::Language::parse(&settings.language),
                 translate: settings.translate,
                 vocabulary: settings.vocabulary.clone(),
+                audio_context: settings.speed.audio_context,
             },
             output: settings.output.clone(),
             replacements: settings.replacements.clone(),
@@ -90,7 +106,7 @@ impl Pipeline {
 
     /// Run one dictation to the end. Never panics on bad input; every failure is reported and
     /// the audio and whatever text exists are kept in the history.
-    pub fn run(&mut self, job: Job) -> DictationReport {
+    pub fn run(&mut self, job: Job, stream: Option<StreamingTranscription>) -> DictationReport {
         let mut timings = job.extra_timings.clone();
         let audio_s = job.samples.len() as f64 / f64::from(crate::SAMPLE_RATE);
         let t = Instant::now();
@@ -125,15 +141,35 @@ impl Pipeline {
             );
             return finish(report, timings, job.released);
         };
-        let transcription = match transcriber.transcribe(&job.samples, &job.options) {
-            Ok(t) => t,
+        let result = match stream {
+            Some(stream) => stream
+                .finish(transcriber, &job.samples)
+                .map(|(t, stats)| (t, Some(stats))),
+            None => transcriber
+                .transcribe(&job.samples, &job.options)
+                .map(|t| (t, None)),
+        };
+        let transcription = match result {
+            Ok((t, stats)) => {
+                match stats {
+                    // What is left after the release is what the user waits for.
+                    Some(stats) => timings.extend([
+                        ("stt_while_recording".into(), stats.stt_ms_while_recording),
+                        ("vad".into(), stats.vad_ms_after_release),
+                        ("stt".into(), stats.stt_ms_after_release),
+                    ]),
+                    None => timings.extend([
+                        ("vad".into(), t.timings.vad_ms),
+                        ("stt".into(), t.timings.stt_ms),
+                    ]),
+                }
+                t
+            }
             Err(e) => {
                 fail(self, &mut report, format!("transcription failed: {e}"));
                 return finish(report, timings, job.released);
             }
         };
-        timings.push(("vad".into(), transcription.timings.vad_ms));
-        timings.push(("stt".into(), transcription.timings.stt_ms));
         let model = transcriber.stt().model_name().to_string();
         let raw = crate::text_rules::apply_replacements(&transcription.text, &job.replacements);
         report.raw_text = raw.clone();

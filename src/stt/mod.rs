@@ -2,7 +2,7 @@
 
 mod whisper;
 
-pub use whisper::{WhisperEngine, check_ggml_file};
+pub use whisper::{WhisperEngine, check_ggml_file, scaled_audio_ctx};
 
 use std::fmt;
 
@@ -35,6 +35,17 @@ impl fmt::Display for Language {
     }
 }
 
+/// How much of Whisper's 30 s encoder window to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AudioContext {
+    /// Always the whole 30 s window (what Whisper was trained on; slowest).
+    Full,
+    /// Scaled to the audio's length with a margin: the encoder cost follows the audio.
+    #[default]
+    Scaled,
+}
+
 /// What to decode and how.
 #[derive(Debug, Clone, Default)]
 pub struct SttRequest {
@@ -43,6 +54,7 @@ pub struct SttRequest {
     pub translate: bool,
     /// Text the model is primed with: custom vocabulary, or the text before this segment.
     pub prompt: Option<String>,
+    pub audio_context: AudioContext,
 }
 
 /// Decoded text of one piece of audio.

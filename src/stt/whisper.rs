@@ -7,12 +7,33 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::{Language, SpeechToText, SttError, SttOutput, SttRequest};
+use super::{AudioContext, Language, SpeechToText, SttError, SttOutput, SttRequest};
 
 /// whisper.cpp refuses input shorter than one second; shorter speech is padded with silence.
 const MIN_SAMPLES: usize = crate::SAMPLE_RATE as usize + crate::SAMPLE_RATE as usize / 10;
 /// `ggml` magic as stored (little-endian u32 0x67676d6c).
 const GGML_MAGIC: [u8; 4] = *b"lmgg";
+
+/// Encoder frames per second of audio (1500 frames = 30 s).
+const CTX_FRAMES_PER_SECOND: usize = 50;
+/// Extra encoder frames beyond the audio: without a margin the decoder sometimes stops a
+/// word early or repeats the last one when the window ends right at the speech.
+const CTX_MARGIN_FRAMES: usize = 256;
+/// The smallest window used: very short windows make the decoder unreliable.
+const CTX_MIN_FRAMES: usize = 768;
+/// Past this the scaled window saves too little to be worth the risk: use the full one.
+const CTX_FULL_ABOVE: usize = 1200;
+
+/// The `audio_ctx` for `samples` of 16 kHz audio (0 = the model's full window).
+pub fn scaled_audio_ctx(samples: usize) -> i32 {
+    let frames = samples.div_ceil(crate::SAMPLE_RATE as usize / CTX_FRAMES_PER_SECOND);
+    // Rounded up to a multiple of 64 so similar lengths share the same compute graph shape.
+    let ctx = (frames + CTX_MARGIN_FRAMES)
+        .max(CTX_MIN_FRAMES)
+        .div_ceil(64)
+        * 64;
+    if ctx > CTX_FULL_ABOVE { 0 } else { ctx as i32 }
+}
 
 pub struct WhisperEngine {
     // `state` borrows nothing from `ctx` in whisper-rs (both hold an Arc), but keep ctx alive anyway.
@@ -176,7 +197,10 @@ impl SpeechToText for WhisperEngine {
         } else {
             audio
         };
-        let params = self.params(request, Some(language.as_str()));
+        let mut params = self.params(request, Some(language.as_str()));
+        if request.audio_context == AudioContext::Scaled {
+            params.set_audio_ctx(scaled_audio_ctx(audio.len()));
+        }
         self.state
             .full(params, audio)
             .map_err(|e| SttError::Decode(e.to_string()))?;
@@ -232,6 +256,26 @@ mod tests {
         for s in ["Hello.", "I said (quietly) no", "[x] marks the spot"] {
             assert!(!is_non_speech_annotation(s), "{s}");
         }
+    }
+
+    #[test]
+    fn audio_ctx_follows_the_length_with_a_margin_and_a_floor() {
+        let sr = crate::SAMPLE_RATE as usize;
+        assert_eq!(
+            scaled_audio_ctx(sr) as usize,
+            CTX_MIN_FRAMES,
+            "short audio gets the floor"
+        );
+        let ctx = scaled_audio_ctx(11 * sr) as usize;
+        assert!(
+            ctx >= 550 + CTX_MARGIN_FRAMES && ctx.is_multiple_of(64),
+            "{ctx}"
+        );
+        assert_eq!(
+            scaled_audio_ctx(25 * sr),
+            0,
+            "near 30 s uses the full window"
+        );
     }
 
     #[test]

@@ -17,20 +17,15 @@ pub struct LoadedEngine {
     pub load_ms: f64,
 }
 
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .min(8)
-}
-
 pub fn load(args: &RecognitionArgs, settings: &Settings) -> Result<LoadedEngine> {
     let start = Instant::now();
     let store = ModelStore::open_default()?;
     let model = store.resolve_whisper(args.model.as_deref())?;
     let vad_path = store.resolve_vad()?;
     let vad = SileroVad::load(&vad_path)?;
-    let threads = args.threads.unwrap_or_else(default_threads);
+    let threads = args
+        .threads
+        .unwrap_or_else(utter::session::loader::default_threads);
     let stt = WhisperEngine::load(&model.path, &model.name, threads)
         .with_context(|| format!("loading model {:?}", model.name))?;
     tracing::info!(model = %model.name, path = %model.path.display(), threads, "model loaded");
@@ -46,6 +41,7 @@ pub fn load(args: &RecognitionArgs, settings: &Settings) -> Result<LoadedEngine>
                 .map(|w| w.trim().to_string())
                 .filter(|w| !w.is_empty())
                 .collect(),
+            audio_context: args.audio_ctx.into(),
         },
         load_ms: start.elapsed().as_secs_f64() * 1000.0,
     })

@@ -77,6 +77,24 @@ pub struct RecognitionArgs {
     /// Print JSON instead of plain text.
     #[arg(long)]
     pub json: bool,
+    /// Whisper's encoder window: scaled to the speech (fast) or always the full 30 s.
+    #[arg(long, value_enum, default_value = "scaled")]
+    pub audio_ctx: AudioCtxArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum AudioCtxArg {
+    Full,
+    Scaled,
+}
+
+impl From<AudioCtxArg> for utter::stt::AudioContext {
+    fn from(arg: AudioCtxArg) -> Self {
+        match arg {
+            AudioCtxArg::Full => utter::stt::AudioContext::Full,
+            AudioCtxArg::Scaled => utter::stt::AudioContext::Scaled,
+        }
+    }
 }
 
 /// The text given on the command line, else all of standard input; an error when empty.

@@ -1,5 +1,7 @@
 //! Word error rate, for tests and benchmarks that check recognition quality.
 
+pub mod corpus;
+
 /// Lower-case, strip punctuation, split hyphenated words, spell out small numbers.
 pub fn normalize(text: &str) -> Vec<String> {
     let cleaned: String = text

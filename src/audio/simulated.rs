@@ -1,0 +1,117 @@
+//! A microphone that plays queued recordings at real-time pace, in 20 ms blocks like a real
+//! device: the benchmark measures the app's own session code, capture timing included.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::source::{CaptureSource, CaptureStream};
+use super::{CaptureError, CaptureOptions, Recording};
+
+const BLOCK: usize = crate::SAMPLE_RATE as usize / 50;
+
+/// Hands each opened stream the next queued clip.
+#[derive(Clone, Default)]
+pub struct SimulatedMicrophone {
+    queue: Arc<Mutex<VecDeque<Vec<f32>>>>,
+    /// Told when a stream has played its whole clip (the moment to "release the key").
+    played: Arc<Mutex<Option<Sender<Instant>>>>,
+}
+
+impl SimulatedMicrophone {
+    /// Returns the source and a receiver that gets the time each clip finished playing.
+    pub fn new() -> (SimulatedMicrophone, Receiver<Instant>) {
+        let (tx, rx) = channel();
+        let mic = SimulatedMicrophone {
+            queue: Arc::default(),
+            played: Arc::new(Mutex::new(Some(tx))),
+        };
+        (mic, rx)
+    }
+
+    /// Queue the audio the next recording will hear.
+    pub fn queue(&self, samples: Vec<f32>) {
+        lock(&self.queue).push_back(samples);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl CaptureSource for SimulatedMicrophone {
+    fn open(&self, _options: &CaptureOptions) -> Result<Box<dyn CaptureStream>, CaptureError> {
+        let clip = lock(&self.queue).pop_front().unwrap_or_default();
+        Ok(Box::new(SimulatedStream {
+            clip: Arc::new(clip),
+            recorded: Arc::default(),
+            stop: Arc::default(),
+            feeder: Mutex::new(None),
+            played: lock(&self.played).clone(),
+        }))
+    }
+}
+
+struct SimulatedStream {
+    clip: Arc<Vec<f32>>,
+    recorded: Arc<Mutex<Vec<f32>>>,
+    stop: Arc<AtomicBool>,
+    feeder: Mutex<Option<JoinHandle<()>>>,
+    played: Option<Sender<Instant>>,
+}
+
+impl CaptureStream for SimulatedStream {
+    fn start_recording(&self) -> Receiver<Vec<f32>> {
+        let (tx, rx) = channel();
+        let (clip, recorded, stop) = (
+            Arc::clone(&self.clip),
+            Arc::clone(&self.recorded),
+            Arc::clone(&self.stop),
+        );
+        let played = self.played.clone();
+        let handle = std::thread::spawn(move || {
+            let start = Instant::now();
+            for (i, block) in clip.chunks(BLOCK).enumerate() {
+                // Block i is "captured" once its last sample has been spoken.
+                let due = start + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK));
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                lock(&recorded).extend_from_slice(block);
+                let _ = tx.send(block.to_vec());
+            }
+            if let Some(played) = played {
+                let _ = played.send(Instant::now());
+            }
+        });
+        *lock(&self.feeder) = Some(handle);
+        rx
+    }
+
+    fn stop_recording(&self) -> Recording {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = lock(&self.feeder).take() {
+            let _ = handle.join();
+        }
+        Recording {
+            samples: std::mem::take(&mut *lock(&self.recorded)),
+            error: None,
+        }
+    }
+
+    fn health(&self) -> Result<(), CaptureError> {
+        Ok(())
+    }
+
+    fn level(&self) -> f32 {
+        0.0
+    }
+
+    fn device_name(&self) -> &str {
+        "simulated"
+    }
+}

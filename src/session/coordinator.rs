@@ -1,0 +1,285 @@
+//! The session thread: hotkey input → commands (through the [`PressClassifier`]), the
+//! microphone, and handing audio to the pipeline worker.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::worker::WorkerMsg;
+use super::{Input, Job, SessionEvent, State};
+use crate::audio::{CaptureOptions, CaptureSource, CaptureStream};
+use crate::cleanup::Choice;
+use crate::hotkey::{Command, PressClassifier};
+use crate::settings::{Settings, Strategy};
+
+/// How often the level meter updates and captured audio is passed on while recording.
+const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
+
+struct Recording {
+    mic: Box<dyn CaptureStream>,
+    /// Captured blocks, passed on to the worker when decoding while recording.
+    live: Option<Receiver<Vec<f32>>>,
+    pressed: Instant,
+    opened_ms: f64,
+}
+
+pub(super) struct Coordinator<F: Fn(SessionEvent)> {
+    settings: Settings,
+    source: Box<dyn CaptureSource>,
+    classifier: PressClassifier,
+    jobs: Sender<WorkerMsg>,
+    events: F,
+    recording: Option<Recording>,
+    prefer_raw: bool,
+    paused: bool,
+}
+
+impl<F: Fn(SessionEvent)> Coordinator<F> {
+    pub(super) fn new(
+        settings: Settings,
+        source: Box<dyn CaptureSource>,
+        jobs: Sender<WorkerMsg>,
+        events: F,
+    ) -> Self {
+        Coordinator {
+            source,
+            classifier: PressClassifier::new(settings.mode),
+            settings,
+            jobs,
+            events,
+            recording: None,
+            prefer_raw: false,
+            paused: false,
+        }
+    }
+
+    fn emit(&self, event: SessionEvent) {
+        (self.events)(event);
+    }
+
+    pub(super) fn run(mut self, inbox: Receiver<Input>) {
+        self.emit(SessionEvent::State { state: State::Idle });
+        loop {
+            let wait = match (self.recording.is_some(), self.classifier.deadline()) {
+                (true, _) => LEVEL_INTERVAL,
+                (false, Some(d)) => d.saturating_duration_since(Instant::now()),
+                (false, None) => Duration::from_secs(1),
+            };
+            let command = match inbox.recv_timeout(wait) {
+                Ok(Input::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(input) => self.handle(input),
+                Err(RecvTimeoutError::Timeout) => None,
+            };
+            let command = command.or_else(|| self.classifier.poll(Instant::now()));
+            if let Some(command) = command {
+                self.execute(command);
+            }
+            self.watch_recording();
+        }
+        if let Some(rec) = self.recording.take() {
+            // Shutting down mid-dictation: still transcribe and keep what was said.
+            self.forward_live(&rec);
+            let samples = rec.mic.stop_recording().samples;
+            self.submit(samples, rec.pressed, rec.opened_ms, None);
+        }
+    }
+
+    fn handle(&mut self, input: Input) -> Option<Command> {
+        let now = Instant::now();
+        match input {
+            Input::Press(_) | Input::Release(_) if self.paused => None,
+            Input::Press(t) => self.classifier.press(t.min(now)),
+            Input::Release(t) => self.classifier.release(t.min(now)),
+            Input::Cancel => self.classifier.cancel(),
+            Input::PreferRaw(raw) => {
+                self.prefer_raw = raw;
+                None
+            }
+            Input::Pause(paused) => {
+                self.paused = paused;
+                let state = if paused { State::Paused } else { State::Idle };
+                if self.recording.is_none() {
+                    self.emit(SessionEvent::State { state });
+                }
+                None
+            }
+            Input::Settings(settings) => {
+                self.classifier.set_mode(settings.mode);
+                let _ = self.jobs.send(WorkerMsg::Settings(settings.clone()));
+                self.settings = *settings;
+                None
+            }
+            Input::Done(report) => {
+                self.classifier.finished();
+                if let Some(error) = &report.error {
+                    self.emit(SessionEvent::Problem {
+                        message: error.clone(),
+                    });
+                }
+                self.emit(SessionEvent::Finished { report });
+                if self.recording.is_none() {
+                    let state = if self.paused {
+                        State::Paused
+                    } else {
+                        State::Idle
+                    };
+                    self.emit(SessionEvent::State { state });
+                }
+                None
+            }
+            Input::Retranscribe(id) => {
+                let job = Job::from_settings(Vec::new(), now, &self.settings);
+                let _ = self.jobs.send(WorkerMsg::Retranscribe(id, Box::new(job)));
+                None
+            }
+            Input::Retranscribed(id, result) => {
+                let (text, error) = match result {
+                    Ok(text) => (Some(text), None),
+                    Err(error) => (None, Some(error)),
+                };
+                self.emit(SessionEvent::Retranscribed { id, text, error });
+                None
+            }
+            Input::ModelReady(loaded) => {
+                self.emit(SessionEvent::ModelLoaded { loaded });
+                None
+            }
+            Input::Problem(message) => {
+                self.emit(SessionEvent::Problem { message });
+                None
+            }
+            Input::Shutdown => None,
+        }
+    }
+
+    fn execute(&mut self, command: Command) {
+        match command {
+            Command::Start => self.start_recording(),
+            Command::Stop => self.stop_recording(None),
+            Command::Cancel => {
+                tracing::info!("dictation cancelled");
+                if let Some(rec) = self.recording.take() {
+                    let _ = rec.mic.stop_recording();
+                    if rec.live.is_some() {
+                        let _ = self.jobs.send(WorkerMsg::StreamCancel);
+                    }
+                }
+                self.emit(SessionEvent::WantCancelKey { wanted: false });
+                self.emit(SessionEvent::State { state: State::Idle });
+            }
+        }
+    }
+
+    fn start_recording(&mut self) {
+        let pressed = Instant::now();
+        let options = CaptureOptions {
+            device: self.settings.microphone.clone(),
+            ..CaptureOptions::default()
+        };
+        // Told first, so the worker loads a model (if needed) while the microphone opens.
+        let streaming = self.settings.speed.strategy == Strategy::Streaming;
+        let prepare = if streaming {
+            let job = Job::from_settings(Vec::new(), pressed, &self.settings);
+            WorkerMsg::StreamStart(Box::new(job.options))
+        } else {
+            WorkerMsg::Prepare
+        };
+        let _ = self.jobs.send(prepare);
+        match self.source.open(&options) {
+            Ok(mic) => {
+                let live = mic.start_recording();
+                let live = streaming.then_some(live);
+                let opened_ms = pressed.elapsed().as_secs_f64() * 1000.0;
+                tracing::debug!(opened_ms, device = mic.device_name(), "recording");
+                self.recording = Some(Recording {
+                    mic,
+                    live,
+                    pressed,
+                    opened_ms,
+                });
+                self.emit(SessionEvent::State {
+                    state: State::Recording,
+                });
+                self.emit(SessionEvent::WantCancelKey { wanted: true });
+            }
+            Err(e) => {
+                if streaming {
+                    let _ = self.jobs.send(WorkerMsg::StreamCancel);
+                }
+                self.classifier.start_failed();
+                self.emit(SessionEvent::Problem {
+                    message: e.to_string(),
+                });
+                self.emit(SessionEvent::State { state: State::Idle });
+            }
+        }
+    }
+
+    fn stop_recording(&mut self, device_error: Option<String>) {
+        let Some(rec) = self.recording.take() else {
+            return;
+        };
+        let recording = rec.mic.stop_recording();
+        self.forward_live(&rec);
+        let error = device_error.or(recording.error.map(|e| e.to_string()));
+        self.emit(SessionEvent::WantCancelKey { wanted: false });
+        self.emit(SessionEvent::State {
+            state: State::Transcribing,
+        });
+        self.submit(recording.samples, rec.pressed, rec.opened_ms, error);
+    }
+
+    fn submit(
+        &mut self,
+        samples: Vec<f32>,
+        pressed: Instant,
+        opened_ms: f64,
+        error: Option<String>,
+    ) {
+        let released = Instant::now();
+        let mut job = Job::from_settings(samples, released, &self.settings);
+        job.capture_error = error;
+        if self.prefer_raw {
+            job.choice = Choice::Raw;
+        }
+        job.extra_timings = vec![
+            ("mic_open".into(), opened_ms),
+            (
+                "recording".into(),
+                released.duration_since(pressed).as_secs_f64() * 1000.0,
+            ),
+        ];
+        let _ = self.jobs.send(WorkerMsg::Job(Box::new(job)));
+    }
+
+    /// Pass captured audio on to the worker (streaming only).
+    fn forward_live(&self, rec: &Recording) {
+        if let Some(live) = &rec.live {
+            for block in live.try_iter() {
+                let _ = self.jobs.send(WorkerMsg::Audio(block));
+            }
+        }
+    }
+
+    /// Level meter while recording, and a device that fails mid-dictation ends it (keeping
+    /// what was captured).
+    fn watch_recording(&mut self) {
+        let Some(rec) = &self.recording else {
+            return;
+        };
+        self.forward_live(rec);
+        match rec.mic.health() {
+            Ok(()) => {
+                let level = rec.mic.level();
+                self.emit(SessionEvent::Level { level });
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.emit(SessionEvent::Problem {
+                    message: message.clone(),
+                });
+                self.classifier.stopped_externally();
+                self.stop_recording(Some(message));
+            }
+        }
+    }
+}

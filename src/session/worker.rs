@@ -1,0 +1,197 @@
+//! The pipeline thread: owns the warm models, decodes while recording (streaming), runs each
+//! finished recording to the end, loads models at start and again after an idle unload.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::pipeline::{DictationReport, Job, Pipeline};
+use super::{Input, loader};
+use crate::settings::Settings;
+use crate::streaming::StreamingTranscription;
+use crate::transcriber::TranscribeOptions;
+
+pub(super) enum WorkerMsg {
+    /// A recording is starting (batch): make sure the model is loaded meanwhile.
+    Prepare,
+    /// A recording is starting and is decoded while it goes.
+    StreamStart(Box<TranscribeOptions>),
+    Audio(Vec<f32>),
+    StreamCancel,
+    Job(Box<Job>),
+    Settings(Box<Settings>),
+    Retranscribe(i64, Box<Job>),
+}
+
+pub(super) struct Worker {
+    pipeline: Pipeline,
+    settings: Settings,
+    done: Sender<Input>,
+    stream: Option<StreamingTranscription>,
+    /// Re-transcriptions asked for while streaming (they would disturb the stream's VAD).
+    deferred: Vec<(i64, Box<Job>)>,
+    last_used: Instant,
+}
+
+impl Worker {
+    pub(super) fn new(pipeline: Pipeline, settings: Settings, done: Sender<Input>) -> Self {
+        Worker {
+            pipeline,
+            settings,
+            done,
+            stream: None,
+            deferred: Vec::new(),
+            last_used: Instant::now(),
+        }
+    }
+
+    pub(super) fn run(mut self, inbox: Receiver<WorkerMsg>) {
+        // Loading here, not before the session starts, lets the hotkey record meanwhile.
+        self.ensure_loaded(true);
+        loop {
+            let msg = match self.unload_in() {
+                Some(wait) => match inbox.recv_timeout(wait) {
+                    Ok(msg) => msg,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.unload_if_idle();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                None => match inbox.recv() {
+                    Ok(msg) => msg,
+                    Err(_) => return,
+                },
+            };
+            if !self.handle(msg) {
+                return;
+            }
+        }
+    }
+
+    /// Returns false when the session is gone.
+    fn handle(&mut self, msg: WorkerMsg) -> bool {
+        match msg {
+            WorkerMsg::Prepare => self.ensure_loaded(false),
+            WorkerMsg::StreamStart(options) => {
+                self.ensure_loaded(false);
+                self.stream = self
+                    .pipeline
+                    .transcriber
+                    .as_mut()
+                    .map(|t| StreamingTranscription::new(t, *options));
+            }
+            WorkerMsg::Audio(block) => {
+                if let (Some(stream), Some(t)) =
+                    (self.stream.as_mut(), self.pipeline.transcriber.as_mut())
+                {
+                    stream.push(t, &block);
+                }
+            }
+            WorkerMsg::StreamCancel => {
+                self.stream = None;
+                return self.run_deferred();
+            }
+            WorkerMsg::Job(job) => {
+                self.ensure_loaded(false);
+                let stream = self.stream.take();
+                let pipeline = &mut self.pipeline;
+                // A panic in a stage must not take the app down with the dictation in it.
+                let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    pipeline.run(*job, stream)
+                }))
+                .unwrap_or_else(|_| {
+                    DictationReport::failed("internal error while processing the dictation")
+                });
+                self.pipeline.store_timings(&report);
+                self.last_used = Instant::now();
+                if self.done.send(Input::Done(Box::new(report))).is_err() {
+                    return false;
+                }
+                return self.run_deferred();
+            }
+            WorkerMsg::Settings(settings) => {
+                super::reload(&mut self.pipeline, &settings);
+                self.settings = *settings;
+            }
+            WorkerMsg::Retranscribe(id, job) => {
+                if self.stream.is_some() {
+                    self.deferred.push((id, job));
+                } else {
+                    return self.retranscribe(id, &job);
+                }
+            }
+        }
+        true
+    }
+
+    fn retranscribe(&mut self, id: i64, job: &Job) -> bool {
+        self.ensure_loaded(false);
+        let result = self.pipeline.retranscribe(id, job);
+        self.last_used = Instant::now();
+        self.done.send(Input::Retranscribed(id, result)).is_ok()
+    }
+
+    fn run_deferred(&mut self) -> bool {
+        for (id, job) in std::mem::take(&mut self.deferred) {
+            if !self.retranscribe(id, &job) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Load the speech model when none is loaded. At start a failure is reported to the
+    /// user; later the dictation itself reports it.
+    fn ensure_loaded(&mut self, at_start: bool) {
+        self.last_used = Instant::now();
+        if self.pipeline.transcriber.is_some() {
+            return;
+        }
+        let started = Instant::now();
+        match loader::load_transcriber(&self.settings) {
+            Ok(t) => {
+                tracing::info!(
+                    load_ms = started.elapsed().as_millis() as u64,
+                    "speech model ready"
+                );
+                self.pipeline.transcriber = Some(t);
+                let _ = self.done.send(Input::ModelReady(true));
+            }
+            Err(e) => {
+                tracing::warn!("speech model not loaded: {e:#}");
+                if at_start {
+                    let _ = self.done.send(Input::Problem(format!("{e:#}")));
+                }
+                let _ = self.done.send(Input::ModelReady(false));
+            }
+        }
+    }
+
+    fn idle_limit(&self) -> Option<Duration> {
+        let minutes = self.settings.speed.unload_after_idle_minutes;
+        (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60))
+    }
+
+    /// How long until the model should be unloaded (`None`: never, or nothing to unload).
+    fn unload_in(&self) -> Option<Duration> {
+        if self.pipeline.transcriber.is_none() || self.stream.is_some() {
+            return None;
+        }
+        self.idle_limit()
+            .map(|limit| limit.saturating_sub(self.last_used.elapsed()))
+    }
+
+    fn unload_if_idle(&mut self) {
+        if let Some(limit) = self.idle_limit()
+            && self.stream.is_none()
+            && self.last_used.elapsed() >= limit
+            && self.pipeline.transcriber.take().is_some()
+        {
+            tracing::info!(
+                "speech model unloaded after {} min idle",
+                limit.as_secs() / 60
+            );
+            let _ = self.done.send(Input::ModelReady(false));
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Decoding while the key is held. Audio arrives in blocks; the VAD runs as it comes, and at
+//! each pause the pending speech is decoded in the background (primed with the text before
+//! it). On release only the tail is left — often nothing, when the user paused before letting
+//! go. The same VAD frames, speech ranges and piece planning as the batch path are used, so
+//! the text matches transcribing the whole recording at once.
+
+mod tracker;
+
+pub use tracker::{PauseTracker, StreamAction, StreamParams};
+
+use std::time::Instant;
+
+use crate::transcriber::{
+    Decoded, StageTimings, TranscribeError, TranscribeOptions, Transcriber, Transcription,
+    join_text,
+};
+use crate::vad::{FRAME_SAMPLES, segments_from_probabilities};
+
+/// A decode of pending audio that may still be final if no speech follows.
+struct Speculative {
+    start: usize,
+    end: usize,
+    decoded: Decoded,
+}
+
+/// Work done while recording and after the release.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StreamStats {
+    pub decodes: usize,
+    pub committed_segments: usize,
+    pub stt_ms_while_recording: f64,
+    pub vad_ms_after_release: f64,
+    pub stt_ms_after_release: f64,
+    /// The release found the text already decoded.
+    pub reused_decode: bool,
+}
+
+pub struct StreamingTranscription {
+    options: TranscribeOptions,
+    params: StreamParams,
+    tracker: PauseTracker,
+    samples: Vec<f32>,
+    probs: Vec<f32>,
+    committed: Decoded,
+    speculative: Option<Speculative>,
+    vad_ms: f64,
+    stats: StreamStats,
+    /// A failure while streaming: the release falls back to transcribing everything at once.
+    failed: Option<TranscribeError>,
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+impl StreamingTranscription {
+    /// Start a stream. The transcriber's VAD is reset and must not be used by anything else
+    /// until [`finish`](Self::finish).
+    pub fn new(transcriber: &mut Transcriber, options: TranscribeOptions) -> Self {
+        transcriber.vad_mut().reset();
+        let params = StreamParams {
+            vad: transcriber.vad_params.clone(),
+            ..StreamParams::default()
+        };
+        Self {
+            options,
+            tracker: PauseTracker::new(&params),
+            params,
+            samples: Vec::new(),
+            probs: Vec::new(),
+            committed: Decoded::default(),
+            speculative: None,
+            vad_ms: 0.0,
+            stats: StreamStats::default(),
+            failed: None,
+        }
+    }
+
+    pub fn samples_seen(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Text decoded so far (final up to the last commit, then the latest guess).
+    pub fn partial_text(&self) -> String {
+        match &self.speculative {
+            Some(s) => join_text(&self.committed.text, &s.decoded.text),
+            None => self.committed.text.clone(),
+        }
+    }
+
+    /// Add captured audio; decodes at pauses (this blocks for the decode).
+    pub fn push(&mut self, transcriber: &mut Transcriber, block: &[f32]) {
+        self.samples.extend_from_slice(block);
+        if self.failed.is_some() {
+            return;
+        }
+        while (self.probs.len() + 1) * FRAME_SAMPLES <= self.samples.len() {
+            let action = match self.vad_frame(transcriber, false) {
+                Ok(action) => action,
+                Err(e) => return self.fail(e),
+            };
+            if let StreamAction::Decode { start, end, commit } = action {
+                let t = Instant::now();
+                let result = self.decode(transcriber, start, end);
+                self.stats.stt_ms_while_recording += ms_since(t);
+                match result {
+                    Ok(decoded) => self.keep(start, end, decoded, commit),
+                    Err(e) => return self.fail(e),
+                }
+            }
+        }
+    }
+
+    fn fail(&mut self, error: TranscribeError) {
+        tracing::warn!(
+            "streaming decode failed ({error}); the whole recording is decoded on release"
+        );
+        self.failed = Some(error);
+    }
+
+    /// Run the VAD on the next frame (zero-padded at the very end).
+    fn vad_frame(
+        &mut self,
+        transcriber: &mut Transcriber,
+        last: bool,
+    ) -> Result<StreamAction, TranscribeError> {
+        let from = self.probs.len() * FRAME_SAMPLES;
+        let t = Instant::now();
+        let p = if last {
+            let mut padded = [0.0f32; FRAME_SAMPLES];
+            let rest = &self.samples[from..];
+            padded[..rest.len()].copy_from_slice(rest);
+            transcriber.vad_mut().speech_probability(&padded)?
+        } else {
+            transcriber
+                .vad_mut()
+                .speech_probability(&self.samples[from..from + FRAME_SAMPLES])?
+        };
+        self.vad_ms += ms_since(t);
+        self.probs.push(p);
+        Ok(self.tracker.push(p))
+    }
+
+    fn frame_sample(&self, frame: usize) -> usize {
+        (frame * FRAME_SAMPLES).min(self.samples.len())
+    }
+
+    /// Decode frames `start..end`, primed with the committed text.
+    fn decode(
+        &mut self,
+        transcriber: &mut Transcriber,
+        start: usize,
+        end: usize,
+    ) -> Result<Decoded, TranscribeError> {
+        let audio = &self.samples[self.frame_sample(start)..self.frame_sample(end)];
+        let speech =
+            segments_from_probabilities(&self.probs[start..end], &self.params.vad, audio.len());
+        if speech.is_empty() {
+            return Ok(Decoded::default());
+        }
+        self.stats.decodes += 1;
+        Ok(transcriber.transcribe_speech(audio, &speech, &self.options, &self.committed.text)?)
+    }
+
+    fn keep(&mut self, start: usize, end: usize, decoded: Decoded, commit: bool) {
+        if commit {
+            self.stats.committed_segments += 1;
+            if self.committed.language.is_none() {
+                self.committed.language = decoded.language.clone();
+            }
+            self.committed.text = join_text(&self.committed.text, &decoded.text);
+            self.speculative = None;
+        } else {
+            self.speculative = Some(Speculative {
+                start,
+                end,
+                decoded,
+            });
+        }
+    }
+
+    /// The key is up: `recording` is the whole recording (the stream's blocks are a prefix of
+    /// it). Decodes what is left and returns the text of the whole dictation.
+    pub fn finish(
+        mut self,
+        transcriber: &mut Transcriber,
+        recording: &[f32],
+    ) -> Result<(Transcription, StreamStats), TranscribeError> {
+        if recording.len() > self.samples.len() {
+            let missing = recording[self.samples.len()..].to_vec();
+            self.samples.extend_from_slice(&missing);
+        }
+        if let Some(error) = self.failed.take() {
+            tracing::debug!("falling back to batch after: {error}");
+            let t = transcriber.transcribe(recording, &self.options)?;
+            return Ok((t, self.stats));
+        }
+        let vad_before = self.vad_ms;
+        while self.probs.len() * FRAME_SAMPLES < self.samples.len() {
+            let last = (self.probs.len() + 1) * FRAME_SAMPLES > self.samples.len();
+            // Decisions no longer matter: everything pending is decoded below.
+            self.vad_frame(transcriber, last)?;
+        }
+        self.stats.vad_ms_after_release = self.vad_ms - vad_before;
+
+        let start = self.tracker.pending_start();
+        let end = self.probs.len();
+        let t = Instant::now();
+        let tail = match self.speculative.take() {
+            Some(s) if s.start == start && !self.speech_after(s.end) => {
+                self.stats.reused_decode = true;
+                s.decoded
+            }
+            _ => self.decode(transcriber, start, end)?,
+        };
+        self.stats.stt_ms_after_release = ms_since(t);
+        let speech = segments_from_probabilities(&self.probs, &self.params.vad, self.samples.len());
+        let transcription = Transcription {
+            text: join_text(&self.committed.text, &tail.text),
+            language: self.committed.language.clone().or(tail.language),
+            audio_s: crate::audio::seconds(self.samples.len()),
+            speech_s: crate::audio::seconds(speech.iter().map(|r| r.len()).sum()),
+            timings: StageTimings {
+                vad_ms: self.vad_ms,
+                stt_ms: self.stats.stt_ms_while_recording + self.stats.stt_ms_after_release,
+            },
+        };
+        Ok((transcription, self.stats))
+    }
+
+    /// Whether any speech starts at or after `frame`.
+    fn speech_after(&self, frame: usize) -> bool {
+        let from = frame.min(self.probs.len());
+        let len = self.samples.len() - self.frame_sample(from);
+        !segments_from_probabilities(&self.probs[from..], &self.params.vad, len).is_empty()
+    }
+}

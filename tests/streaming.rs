@@ -1,0 +1,91 @@
+//! Decoding while the key is held gives the same words as decoding the whole recording at
+//! once: real speech clips joined into dictation-length utterances, real models.
+
+mod common;
+
+use common::{shared_dir, transcriber};
+use utter::eval::corpus::{Utterance, build_utterances, load_clips};
+use utter::eval::{normalize, word_error_rate};
+use utter::streaming::StreamingTranscription;
+use utter::stt::Language;
+use utter::transcriber::{TranscribeOptions, Transcriber};
+
+/// Blocks as the capture thread delivers them (20 ms).
+const BLOCK: usize = 320;
+
+fn options() -> TranscribeOptions {
+    TranscribeOptions {
+        language: Language::parse("en"),
+        ..TranscribeOptions::default()
+    }
+}
+
+fn utterances() -> Vec<Utterance> {
+    let clips = load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
+    let mut all = build_utterances(&clips, 10.0, 6);
+    all.extend(build_utterances(&clips, 30.0, 2));
+    all
+}
+
+fn stream(t: &mut Transcriber, samples: &[f32], block: usize) -> (String, usize) {
+    let mut s = StreamingTranscription::new(t, options());
+    for chunk in samples.chunks(block) {
+        s.push(t, chunk);
+    }
+    let (out, stats) = s.finish(t, samples).expect("stream finishes");
+    (out.text, stats.committed_segments)
+}
+
+/// Word error rate over all utterances (weighted by reference length).
+fn corpus_wer(pairs: &[(String, String)]) -> f64 {
+    let words: usize = pairs.iter().map(|(r, _)| normalize(r).len()).sum();
+    let errors: f64 = pairs
+        .iter()
+        .map(|(r, h)| word_error_rate(r, h) * normalize(r).len() as f64)
+        .sum();
+    errors / words as f64
+}
+
+#[test]
+fn streaming_is_as_accurate_as_batch_on_real_speech() {
+    let mut t = transcriber("ggml-tiny.en-q8_0.bin");
+    let mut batch = Vec::new();
+    let mut streamed = Vec::new();
+    let mut commits = 0;
+    for u in utterances() {
+        let b = t.transcribe(&u.samples, &options()).unwrap().text;
+        let (s, committed) = stream(&mut t, &u.samples, BLOCK);
+        commits += committed;
+        eprintln!(
+            "{:.1} s, {committed} commits\n  batch:  {b}\n  stream: {s}",
+            u.seconds()
+        );
+        batch.push((u.reference.clone(), b));
+        streamed.push((u.reference, s));
+    }
+    let (wb, ws) = (corpus_wer(&batch), corpus_wer(&streamed));
+    eprintln!(
+        "WER batch {:.2} %, streaming {:.2} %",
+        wb * 100.0,
+        ws * 100.0
+    );
+    assert!(
+        commits >= 6,
+        "the stream really decoded while recording ({commits} commits)"
+    );
+    assert!(wb < 0.15, "batch WER {wb:.3} is implausible for tiny.en");
+    assert!(ws <= wb + 0.01, "streaming WER {ws:.3} vs batch {wb:.3}");
+}
+
+#[test]
+fn block_size_does_not_change_the_text() {
+    let mut t = transcriber("ggml-tiny.en-q8_0.bin");
+    let u = &utterances()[0];
+    let (small, commits) = stream(&mut t, &u.samples, BLOCK);
+    let (large, _) = stream(&mut t, &u.samples, 16_000);
+    let (one_piece, _) = stream(&mut t, &u.samples, u.samples.len());
+    assert!(commits >= 1);
+    assert_eq!(small, large);
+    // Pushed in one piece, every decision is taken inside one push: same cuts, same text.
+    assert_eq!(small, one_piece);
+}
