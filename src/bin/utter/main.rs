@@ -1,5 +1,6 @@
 //! `utter`: the dictation engine on the command line.
 
+mod bench;
 mod cleanup;
 mod devices;
 mod engine;
@@ -54,6 +55,9 @@ enum Command {
     /// The clean-up LLM: list its models, test the connection, store the API key.
     #[command(subcommand)]
     Llm(llm::LlmCommand),
+    /// Measure speed: release-to-text latency (batch vs streaming), STT real-time factor,
+    /// VAD cost, model load time, memory and idle CPU.
+    Bench(bench::BenchArgs),
 }
 
 /// Options shared by the commands that recognise speech.
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Transcribe(args) => transcribe::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Listen(args) => listen::run(&args),
         Command::Devices(args) => devices::run(&args),
         Command::Models(cmd) => models::run(cmd),

@@ -1,0 +1,86 @@
+//! `utter bench` runs real speech through the app's session code and reports every figure
+//! the speed work is judged by. Speeds are not asserted here (that is the bench's job);
+//! the words and the shape of the report are.
+
+mod common;
+
+use std::process::Command;
+
+use common::{models_dir, shared_dir, utter_bin};
+use serde_json::Value;
+
+#[test]
+fn bench_json_reports_latency_per_strategy_rtf_vad_load_memory_and_idle_cpu() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = shared_dir().join("eval");
+    let out = Command::new(utter_bin())
+        .args([
+            "bench",
+            "--model",
+            "tiny.en-q8_0",
+            "--json",
+            "--sizes",
+            "2,5",
+            "--runs",
+            "1",
+        ])
+        .arg("--corpus")
+        .arg(&corpus)
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data.path())
+        .output()
+        .expect("utter runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+
+    assert_eq!(report["model"], "tiny.en-q8_0");
+    assert!(report["threads"].as_u64().unwrap() >= 1);
+    let rows = report["release_to_text_ms"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "2 sizes × 2 strategies: {rows:?}");
+    for row in rows {
+        let strategy = row["strategy"].as_str().unwrap();
+        assert!(["batch", "streaming"].contains(&strategy));
+        assert!([2.0, 5.0].contains(&row["utterance_s"].as_f64().unwrap()));
+        let (p50, p95) = (row["p50"].as_f64().unwrap(), row["p95"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p95 >= p50, "{row}");
+        // The dictations were really transcribed.
+        assert!(row["wer_percent"].as_f64().unwrap() <= 25.0, "{row}");
+    }
+    assert_eq!(report["ratio"].as_array().unwrap().len(), 2);
+    let rtf = report["stt_rtf"].as_array().unwrap();
+    let contexts: Vec<&str> = rtf
+        .iter()
+        .map(|r| r["audio_ctx"].as_str().unwrap())
+        .collect();
+    assert_eq!(contexts, ["full", "scaled"]);
+    for r in rtf {
+        assert!(r["rtf"].as_f64().unwrap() > 0.0);
+        assert!(r["wer_percent"].as_f64().unwrap() <= 15.0, "{r}");
+    }
+    assert!(report["vad_us_per_frame"].as_f64().unwrap() > 0.0);
+    assert!(report["load_ms"].as_f64().unwrap() > 0.0);
+    assert!(report["peak_rss_mb"].as_f64().unwrap() > 20.0);
+    // No polling loops: an idle session costs (next to) nothing.
+    let idle = report["idle_cpu_percent"].as_f64().unwrap();
+    assert!((0.0..2.0).contains(&idle), "idle CPU {idle} %");
+}
+
+#[test]
+fn bench_without_a_corpus_says_what_to_pass() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(utter_bin())
+        .args(["bench", "--model", "tiny.en-q8_0", "--corpus"])
+        .arg(data.path())
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data.path())
+        .output()
+        .expect("utter runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--corpus") && stderr.contains("manifest.tsv"),
+        "{stderr}"
+    );
+}
