@@ -103,6 +103,9 @@ pub struct Output {
 pub struct Delivered {
     /// The user's clipboard text, restored after a paste and now served by this process.
     pub restored_clipboard: Option<String>,
+    /// When the text reached the application, if that was later than `deliver` returning
+    /// would suggest (a paste is fetched by the target, then the clipboard is restored).
+    pub text_arrived_at: Option<std::time::Instant>,
 }
 
 impl Output {
@@ -132,11 +135,14 @@ impl Output {
                 if self.paster.is_none() {
                     self.paster = Some(Paster::new()?);
                 }
-                let restored_clipboard = match self.paster.as_mut() {
+                let (restored_clipboard, text_arrived_at) = match self.paster.as_mut() {
                     Some(p) => p.paste(&text, settings.paste_keys)?,
-                    None => None,
+                    None => (None, None),
                 };
-                Ok(Delivered { restored_clipboard })
+                Ok(Delivered {
+                    restored_clipboard,
+                    text_arrived_at,
+                })
             }
         }
     }

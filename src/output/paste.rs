@@ -22,9 +22,15 @@ use super::{OutputError, PasteKeys};
 
 /// How long the target may take to ask for the text after the paste keys.
 const PASTE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Keep serving this long after a request: some applications ask more than once.
+/// Keep serving this long after a request: some applications ask more than once (GTK asks
+/// for TARGETS, then the text, sometimes twice). This runs after the text has been handed
+/// over, so it does not delay the text, only the clipboard restore.
 const GRACE: Duration = Duration::from_millis(150);
-/// Let clipboard managers copy the new content before the paste keys go out.
+/// The only wait before the text can appear. Clipboard managers (GNOME, Klipper, CopyQ) fetch
+/// new clipboard content as soon as it changes and some then take ownership; sending the paste
+/// keys in the same instant lets the target race the manager for ownership and get the
+/// manager's stale copy. Managers here fetch within a few ms of the ownership change; 30 ms
+/// covers a busy 2-core machine with margin. Requests arriving meanwhile are served.
 const SETTLE: Duration = Duration::from_millis(30);
 
 struct Atoms {
@@ -122,29 +128,29 @@ impl SelectionOwner {
     }
 
     /// Answer selection requests until `deadline`; with `stop_after_served`, stop [`GRACE`]
-    /// after the text was handed out. Returns whether the text was handed out.
+    /// after the text was handed out. Returns when the text was first handed out, if it was.
     fn serve_until(
         &self,
         text: &str,
         deadline: Option<Instant>,
         stop_after_served: bool,
-    ) -> Result<bool, OutputError> {
+    ) -> Result<Option<Instant>, OutputError> {
         let mut served_at: Option<Instant> = None;
         loop {
             let now = Instant::now();
             let timed_out = deadline.is_some_and(|d| now >= d);
-            if timed_out || served_at.is_some_and(|t| now >= t + GRACE) {
-                return Ok(served_at.is_some());
+            if timed_out || (stop_after_served && served_at.is_some_and(|t| now >= t + GRACE)) {
+                return Ok(served_at);
             }
             match self.conn.poll_for_event().map_err(x11_err)? {
                 Some(Event::SelectionRequest(request)) => {
-                    if self.answer(&request, text)? && stop_after_served && served_at.is_none() {
+                    if self.answer(&request, text)? && served_at.is_none() {
                         served_at = Some(Instant::now());
                     }
                 }
                 Some(Event::SelectionClear(_)) => {
                     // Someone else took the clipboard over; nothing more to serve.
-                    return Ok(served_at.is_some());
+                    return Ok(served_at);
                 }
                 Some(_) => {}
                 None if deadline.is_none() => {
@@ -153,7 +159,7 @@ impl SelectionOwner {
                         Event::SelectionRequest(request) => {
                             self.answer(&request, text)?;
                         }
-                        Event::SelectionClear(_) => return Ok(served_at.is_some()),
+                        Event::SelectionClear(_) => return Ok(served_at),
                         _ => {}
                     }
                 }
@@ -230,30 +236,34 @@ impl Paster {
     }
 
     /// Paste `text` into the focused application, then put the previous clipboard text back.
-    /// Returns the restored text: this process now serves it, and must live on to keep it
-    /// (see [`keep_clipboard`]).
-    pub fn paste(&mut self, text: &str, keys: PasteKeys) -> Result<Option<String>, OutputError> {
+    /// Returns the restored text (this process now serves it, and must live on to keep it,
+    /// see [`keep_clipboard`]) and when the application fetched the pasted text.
+    pub fn paste(
+        &mut self,
+        text: &str,
+        keys: PasteKeys,
+    ) -> Result<(Option<String>, Option<Instant>), OutputError> {
         let previous = self.clipboard.get_text().ok();
         self.owner.own()?;
         self.owner
             .serve_until(text, Some(Instant::now() + SETTLE), false)?;
         self.send_paste_keys(keys)?;
-        let served = self
-            .owner
-            .serve_until(text, Some(Instant::now() + PASTE_TIMEOUT), true)?;
-        if !served {
+        let Some(fetched_at) =
+            self.owner
+                .serve_until(text, Some(Instant::now() + PASTE_TIMEOUT), true)?
+        else {
             tracing::warn!(
                 "the focused application did not ask for the text within {PASTE_TIMEOUT:?}; \
                  it stays on the clipboard"
             );
-            return Ok(None);
-        }
+            return Ok((None, None));
+        };
         match &previous {
             Some(old) => self.clipboard.set_text(old.clone()).map_err(x11_err)?,
             // There was no text before: give the clipboard up, as we found it.
             None => self.owner.release()?,
         }
-        Ok(previous)
+        Ok((previous, Some(fetched_at)))
     }
 
     fn send_paste_keys(&mut self, keys: PasteKeys) -> Result<(), OutputError> {

@@ -85,6 +85,10 @@ fn ms_since(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
 }
 
+fn ms_between(from: Instant, to: Instant) -> f64 {
+    to.saturating_duration_since(from).as_secs_f64() * 1000.0
+}
+
 impl Pipeline {
     fn save_audio(&self, samples: &[f32]) -> Option<PathBuf> {
         let dir = self.recordings_dir.as_ref()?;
@@ -203,9 +207,14 @@ impl Pipeline {
             return finish(report, timings, job.released);
         }
         let t = Instant::now();
+        let mut text_at = None;
         match self.output.deliver(&job.output, &text) {
-            Ok(_) => {
-                timings.push(("output".into(), ms_since(t)));
+            Ok(delivered) => {
+                // A paste is done when the target fetched the text, not when the clipboard
+                // has been restored afterwards.
+                let arrived = delivered.text_arrived_at.unwrap_or_else(Instant::now);
+                text_at = Some(arrived);
+                timings.push(("output".into(), ms_between(t, arrived)));
                 report.delivered = true;
                 if let (Some(h), Some(id)) = (&self.history, id) {
                     self.note(
@@ -220,7 +229,7 @@ impl Pipeline {
                 format!("could not deliver the text (it is in the history): {e}"),
             ),
         }
-        finish(report, timings, job.released)
+        finish_at(report, timings, job.released, text_at)
     }
 
     /// Transcribe a past dictation's audio again with the current model and settings, and
@@ -270,11 +279,21 @@ impl Pipeline {
 }
 
 fn finish(
+    report: DictationReport,
+    timings: Vec<(String, f64)>,
+    released: Instant,
+) -> DictationReport {
+    finish_at(report, timings, released, None)
+}
+
+fn finish_at(
     mut report: DictationReport,
     mut timings: Vec<(String, f64)>,
     released: Instant,
+    text_at: Option<Instant>,
 ) -> DictationReport {
-    timings.push(("release_to_text".into(), ms_since(released)));
+    let end = text_at.unwrap_or_else(Instant::now);
+    timings.push(("release_to_text".into(), ms_between(released, end)));
     report.timings = timings
         .into_iter()
         .map(|(k, v)| (k, (v * 100.0).round() / 100.0))
