@@ -189,6 +189,9 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     history
         .set_status(id, utter::history::Status::Delivered, None)
         .unwrap();
+    history
+        .add_timings(id, &[("release_to_text", 123.4), ("stt", 80.0)])
+        .unwrap();
 
     let driver = Driver::start(|cmd| {
         cmd.env("DISPLAY", &x.display)
@@ -202,7 +205,38 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     let args = ["--settings", "--model", model.to_str().unwrap()];
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
-    session.wait_text("#history li", |t| t.contains("ask knot"));
+    let shown = session.wait_text("#history li", |t| t.contains("ask knot"));
+    // Where the time went is visible, what the user waited for first.
+    assert!(
+        shown.contains("release to text 123 ms · stt 80 ms"),
+        "{shown}"
+    );
+
+    // Play hands the kept recording to an audio element (intercepted: no sound device here).
+    session.script(
+        "window.__played = null; const A = window.Audio; \
+         window.Audio = function (src) { const a = new A(src); \
+           a.play = () => { window.__played = src; return Promise.resolve(); }; return a; };",
+    );
+    session.click("#history li button:nth-of-type(2)");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let played = loop {
+        if let Some(src) = session.script("return window.__played;").as_str() {
+            break src.to_string();
+        }
+        assert!(Instant::now() < deadline, "Play did not play anything");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let wav = played
+        .strip_prefix("data:audio/wav;base64,")
+        .unwrap_or_else(|| panic!("not a WAV data URL: {:.60}", played));
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, wav).unwrap();
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).unwrap();
+    let seconds = reader.duration() as f64 / f64::from(reader.spec().sample_rate);
+    assert!(
+        (seconds - 11.0).abs() < 0.1,
+        "the whole recording: {seconds} s"
+    );
 
     // Copy puts the text on the clipboard.
     session.click("#history li button:nth-of-type(1)");

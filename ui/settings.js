@@ -26,6 +26,9 @@ function fill(view) {
   $("paste-keys").value = s.output.paste_keys;
   $("trailing-space").checked = s.output.trailing_space;
   $("start-at-login").checked = s.start_at_login;
+  $("speed-strategy").value = s.speed.strategy;
+  $("speed-audio-context").value = s.speed.audio_context;
+  $("speed-unload").value = s.speed.unload_after_idle_minutes;
   const c = s.cleanup;
   $("cleanup-enabled").checked = c.enabled;
   $("cleanup-provider").value = c.provider;
@@ -58,6 +61,9 @@ function collect() {
   s.output.paste_keys = $("paste-keys").value;
   s.output.trailing_space = $("trailing-space").checked;
   s.start_at_login = $("start-at-login").checked;
+  s.speed.strategy = $("speed-strategy").value;
+  s.speed.audio_context = $("speed-audio-context").value;
+  s.speed.unload_after_idle_minutes = Math.max(0, parseInt($("speed-unload").value, 10) || 0);
   s.cleanup = collectCleanup();
   return s;
 }
@@ -110,6 +116,18 @@ async function refreshModels() {
   $("model").value = keep;
 }
 
+// Where the time went, release-to-text first: what the user waited for.
+function timingsLine(timings) {
+  const order = ["release_to_text", "stt_while_recording", "vad", "stt", "llm", "output", "save", "mic_open"];
+  const parts = order
+    .filter((k) => timings && timings[k] !== undefined)
+    .map((k) => `${k.replaceAll("_", " ")} ${Math.round(timings[k])} ms`);
+  const small = document.createElement("small");
+  small.className = "timings";
+  small.textContent = parts.join(" · ");
+  return small;
+}
+
 async function refreshHistory() {
   const entries = await invoke("history_list", { query: $("history-search").value, limit: 50 });
   const list = $("history");
@@ -134,7 +152,7 @@ async function refreshHistory() {
     again.textContent = "Re-transcribe";
     again.disabled = !e.audio_path;
     again.onclick = () => { status("Transcribing again…"); invoke("history_retranscribe", { id: e.id }); };
-    li.append(copy, play, again, del);
+    li.append(copy, play, again, del, timingsLine(e.timings));
     list.append(li);
   }
 }
