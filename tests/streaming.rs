@@ -22,8 +22,8 @@ fn options() -> TranscribeOptions {
 
 fn utterances() -> Vec<Utterance> {
     let clips = load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
-    let mut all = build_utterances(&clips, 10.0, 6);
-    all.extend(build_utterances(&clips, 30.0, 2));
+    let mut all = build_utterances(&clips, 10.0, 5);
+    all.extend(build_utterances(&clips, 30.0, 1));
     all
 }
 

@@ -94,13 +94,21 @@ impl Utterance {
 pub const JOIN_PAUSE_MS: u32 = 600;
 
 /// Up to `count` utterances of about `target_s` seconds (within 0.7–1.4×), each made of
-/// consecutive clips with a [`JOIN_PAUSE_MS`] pause between them. Different utterances start
-/// at different clips so they are not all the same speech.
+/// consecutive clips with a [`JOIN_PAUSE_MS`] pause between them. Utterances start at clips
+/// spread over the corpus so they are not all the same speakers.
 pub fn build_utterances(clips: &[Clip], target_s: f64, count: usize) -> Vec<Utterance> {
     let pause = vec![0.0f32; (SAMPLE_RATE * JOIN_PAUSE_MS / 1000) as usize];
     let (low, high) = (target_s * 0.7, target_s * 1.4);
     let mut out = Vec::new();
-    for first in 0..clips.len() {
+    // Starts spread over the corpus first (different speakers), then the rest.
+    let spread = (0..count.min(clips.len())).map(|i| i * clips.len() / count.max(1));
+    let mut starts: Vec<usize> = spread.collect();
+    starts.extend(
+        (0..clips.len())
+            .filter(|i| !starts.contains(i))
+            .collect::<Vec<_>>(),
+    );
+    for first in starts {
         if out.len() >= count {
             break;
         }
