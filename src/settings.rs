@@ -57,7 +57,7 @@ pub struct SpeedSettings {
     pub audio_context: crate::stt::AudioContext,
     /// Free the speech model's memory after this many idle minutes (0 = keep it loaded).
     /// It is loaded again on the next key press, while recording.
-    pub unload_after_idle_minutes: u32,
+    pub unload_after_idle_minutes: f64,
 }
 
 impl Default for Settings {

@@ -63,7 +63,7 @@ function collect() {
   s.start_at_login = $("start-at-login").checked;
   s.speed.strategy = $("speed-strategy").value;
   s.speed.audio_context = $("speed-audio-context").value;
-  s.speed.unload_after_idle_minutes = Math.max(0, parseInt($("speed-unload").value, 10) || 0);
+  s.speed.unload_after_idle_minutes = Math.max(0, parseFloat($("speed-unload").value) || 0);
   s.cleanup = collectCleanup();
   return s;
 }

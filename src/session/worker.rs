@@ -145,6 +145,9 @@ impl Worker {
     fn ensure_loaded(&mut self, at_start: bool) {
         self.last_used = Instant::now();
         if self.pipeline.transcriber.is_some() {
+            if at_start {
+                let _ = self.done.send(Input::ModelReady(true));
+            }
             return;
         }
         let started = Instant::now();
@@ -155,6 +158,8 @@ impl Worker {
                     "speech model ready"
                 );
                 self.pipeline.transcriber = Some(t);
+                // Idle time counts from when the model is ready.
+                self.last_used = Instant::now();
                 let _ = self.done.send(Input::ModelReady(true));
             }
             Err(e) => {
@@ -169,7 +174,7 @@ impl Worker {
 
     fn idle_limit(&self) -> Option<Duration> {
         let minutes = self.settings.speed.unload_after_idle_minutes;
-        (minutes > 0).then(|| Duration::from_secs(u64::from(minutes) * 60))
+        (minutes.is_finite() && minutes > 0.0).then(|| Duration::from_secs_f64(minutes * 60.0))
     }
 
     /// How long until the model should be unloaded (`None`: never, or nothing to unload).
