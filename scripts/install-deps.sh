@@ -46,3 +46,11 @@ if ((want_test)) && ! command -v tauri-driver >/dev/null 2>&1 \
 fi
 
 "$here/fetch-onnxruntime.sh"
+
+# The NeMo engine tests generate tiny ONNX models with Python's onnx package (+ numpy for the
+# log-mel reference), kept inside the repo's cache rather than the system's Python.
+if ((want_test)) && ! PYTHONPATH="$root/.cache/pyfixtures" python3 -c "import onnx, numpy" 2>/dev/null; then
+  echo "installing onnx and numpy for the test fixtures" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$root/.cache/pyfixtures" \
+    "onnx==1.23.2" "numpy==2.4.6" >&2
+fi

@@ -1,7 +1,9 @@
 //! Speech-to-text engines behind one trait, so Whisper and the NVIDIA transducers are interchangeable.
 
+pub mod nemo;
 mod whisper;
 
+pub use nemo::NemoEngine;
 pub use whisper::{WhisperEngine, check_ggml_file, scaled_audio_ctx};
 
 use std::fmt;
