@@ -91,7 +91,7 @@ fn downloads_verify_and_rename_into_place() {
     let dest = dir.path().join("model.bin");
     let mut last = 0;
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, &sha, &dest, &mut |p| {
+        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |p| {
             last = p.downloaded
         })
         .unwrap();
@@ -108,7 +108,7 @@ fn an_interrupted_download_resumes_with_a_range_request() {
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1_234_567]).unwrap();
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, &sha, &dest, &mut |_| {})
+        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |_| {})
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
     assert_eq!(
@@ -125,7 +125,7 @@ fn a_server_that_ignores_range_still_gives_a_correct_file() {
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1000]).unwrap();
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, &sha, &dest, &mut |_| {})
+        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |_| {})
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
 }
@@ -138,7 +138,7 @@ fn a_checksum_mismatch_discards_the_file() {
     let dest = dir.path().join("model.bin");
     let wrong = "0".repeat(64);
     let err = downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, &wrong, &dest, &mut |_| {})
+        .download(&server.url, body.len() as u64, Some(&wrong), &dest, &mut |_| {})
         .unwrap_err();
     assert!(matches!(err, DownloadError::Checksum { .. }), "{err}");
     assert!(err.to_string().contains("checksum mismatch"));
@@ -152,7 +152,7 @@ fn http_404_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("model.bin");
     let err = downloader(Duration::from_secs(10))
-        .download(&server.url, 100, &"0".repeat(64), &dest, &mut |_| {})
+        .download(&server.url, 100, Some(&"0".repeat(64)), &dest, &mut |_| {})
         .unwrap_err();
     assert!(
         matches!(err, DownloadError::Http { status: 404, .. }),
@@ -183,7 +183,7 @@ fn a_stalled_server_times_out_and_keeps_the_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("model.bin");
     let err = downloader(Duration::from_secs(1))
-        .download(&url, body.len() as u64, &sha, &dest, &mut |_| {})
+        .download(&url, body.len() as u64, Some(&sha), &dest, &mut |_| {})
         .unwrap_err();
     assert!(matches!(err, DownloadError::Stalled { .. }), "{err}");
     assert!(!dest.exists());

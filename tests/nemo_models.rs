@@ -254,3 +254,121 @@ fn real_parakeet_transcribes_the_shared_clips() {
 fn real_nemotron_transcribes_the_shared_clips() {
     real_model_wer("UTTER_TEST_NEMOTRON_DIR");
 }
+
+/// A `.tar.bz2` of a fixture model folder, laid out as sherpa-onnx publishes it.
+fn archive_of(dir: &Path, top: &str) -> Vec<u8> {
+    let encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    let mut tar = tar::Builder::new(encoder);
+    tar.append_dir_all(top, dir).unwrap();
+    tar.into_inner().unwrap().finish().unwrap()
+}
+
+/// Serves `body` for any path on 127.0.0.1; returns the base URL.
+fn serve(body: Vec<u8>, requests: usize) -> String {
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind a free port");
+    let url = format!("http://{}", server.server_addr());
+    std::thread::spawn(move || {
+        for request in server.incoming_requests().take(requests) {
+            let _ = request.respond(tiny_http::Response::from_data(body.clone()));
+        }
+    });
+    url
+}
+
+fn utter(models: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(common::utter_bin())
+        .args(args)
+        .env("UTTER_MODELS_DIR", models)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_cli_downloads_extracts_and_transcribes_with_a_parakeet_archive() {
+    let (text, _) = expected("parakeet");
+    let models = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::models_dir().join("silero_vad.onnx"),
+        models.path().join("silero_vad.onnx"),
+    )
+    .unwrap();
+    let top = "sherpa-onnx-nemo-parakeet-tdt-0.6b-v2-int8";
+    let mirror = serve(archive_of(&fixtures().join("parakeet"), top), 1);
+    let out = Command::new(common::utter_bin())
+        .args(["models", "download", "parakeet-tdt-0.6b-v2"])
+        .env("UTTER_MODELS_DIR", models.path())
+        .env("UTTER_MODEL_MIRROR", &mirror)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = models.path().join(top);
+    assert!(installed.join("encoder.int8.onnx").is_file());
+    assert!(
+        !models.path().join(format!("{top}.tar.bz2")).exists(),
+        "the archive is removed once extracted"
+    );
+    let list =
+        String::from_utf8_lossy(&utter(models.path(), &["models", "list"]).stdout).into_owned();
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("parakeet-tdt-0.6b-v2 "))
+        .unwrap();
+    assert!(line.contains("installed"), "{line}");
+
+    // Dictation through the CLI with the downloaded model: the VAD passes the speech of the
+    // clip to the (scripted) transducer.
+    let clip = common::clip("jfk.wav");
+    let out = utter(
+        models.path(),
+        &[
+            "transcribe",
+            "--model",
+            "parakeet-tdt-0.6b-v2",
+            clip.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), text);
+
+    let out = utter(models.path(), &["models", "delete", "parakeet-tdt-0.6b-v2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!installed.exists());
+}
+
+#[test]
+fn an_archive_without_a_model_layout_installs_nothing() {
+    let models = tempfile::tempdir().unwrap();
+    let junk = tempfile::tempdir().unwrap();
+    std::fs::write(junk.path().join("README"), "not a model").unwrap();
+    let mirror = serve(archive_of(junk.path(), "sherpa-onnx-nemotron"), 1);
+    let out = Command::new(common::utter_bin())
+        .args(["models", "download", "nemotron-streaming-en-0.6b"])
+        .env("UTTER_MODELS_DIR", models.path())
+        .env("UTTER_MODEL_MIRROR", &mirror)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not hold a model folder") && err.contains("missing"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(models.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -52,6 +52,28 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
 
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
+    // The model list offers the NeMo transducers next to Whisper.
+    let offered = session.script(
+        "return Array.from(document.querySelectorAll('#model option')).map(o => o.value + ' ' + o.text)",
+    );
+    let offered: Vec<&str> = offered
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o.as_str())
+        .collect();
+    for (value, engine) in [
+        ("base-q8_0", "Whisper"),
+        ("parakeet-tdt-0.6b-v2", "Parakeet"),
+        ("nemotron-streaming-en-0.6b", "Nemotron"),
+    ] {
+        assert!(
+            offered
+                .iter()
+                .any(|o| o.starts_with(&format!("{value} {engine} {value}"))),
+            "{value} missing from {offered:?}"
+        );
+    }
     assert_eq!(session.property("#output-method", "value"), "type");
     // Keyboard type-ahead on the <select>, as a user would pick "Paste through the clipboard".
     session.type_into("#output-method", "Paste");

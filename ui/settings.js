@@ -109,8 +109,9 @@ async function refreshModels() {
   const keep = $("model").value;
   const models = await invoke("list_models");
   $("model").innerHTML = '<option value="">Default</option>';
-  for (const m of models.filter((m) => m.engine === "whisper")) {
-    const label = `${m.name} — ${m.description}${m.installed ? "" : " (not downloaded)"}`;
+  const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron" };
+  for (const m of models.filter((m) => m.engine in engines)) {
+    const label = `${engines[m.engine]} ${m.name} — ${m.description}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
   $("model").value = keep;

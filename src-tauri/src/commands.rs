@@ -237,7 +237,6 @@ fn download_blocking(app: &tauri::AppHandle, name: &str) -> CmdResult<()> {
         if store.is_installed(&entry) {
             continue;
         }
-        let dest = store.path_of(&entry);
         let mut last = std::time::Instant::now();
         let emit = |downloaded, total, done, error: Option<String>| {
             let _ = app.emit(
@@ -251,20 +250,16 @@ fn download_blocking(app: &tauri::AppHandle, name: &str) -> CmdResult<()> {
                 },
             );
         };
-        let result = downloader.download(
-            &entry.download_url(),
-            entry.size,
-            &entry.sha256,
-            &dest,
-            &mut |p| {
-                if last.elapsed() >= Duration::from_millis(200) {
-                    last = std::time::Instant::now();
-                    emit(p.downloaded, p.total, false, None);
-                }
-            },
-        );
+        let mut total = entry.size;
+        let result = store.install(&entry, &downloader, &entry.download_url(), &mut |p| {
+            total = p.total;
+            if last.elapsed() >= Duration::from_millis(200) {
+                last = std::time::Instant::now();
+                emit(p.downloaded, p.total, false, None);
+            }
+        });
         match result {
-            Ok(()) => emit(entry.size, entry.size, true, None),
+            Ok(_) => emit(total, total, true, None),
             Err(e) => {
                 emit(0, entry.size, true, Some(e.to_string()));
                 return Err(e.to_string());

@@ -9,6 +9,17 @@ const BUILTIN: &str = include_str!("../../models/catalog.toml");
 pub enum Engine {
     Whisper,
     SileroVad,
+    /// NVIDIA Parakeet TDT (offline transducer, ONNX, sherpa-onnx layout).
+    Parakeet,
+    /// NVIDIA Nemotron Speech Streaming (cache-aware streaming transducer, ONNX).
+    Nemotron,
+}
+
+impl Engine {
+    /// Engines that turn speech into text (everything but the VAD).
+    pub fn is_speech_to_text(self) -> bool {
+        !matches!(self, Engine::SileroVad)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -17,8 +28,16 @@ pub struct ModelEntry {
     pub engine: Engine,
     pub file: String,
     pub url: String,
+    /// Bytes of the download (exact when `sha256` is set, else an estimate).
     pub size: u64,
+    /// Lower-case hex SHA-256 of the download; empty when upstream publishes none we could
+    /// pin (the download is then checked against the server's length and by loading it).
+    #[serde(default)]
     pub sha256: String,
+    /// Set for models shipped as a `.tar.bz2` archive: `file` is then the directory the archive
+    /// is extracted to.
+    #[serde(default)]
+    pub archive: bool,
     pub languages: String,
     pub description: String,
     #[serde(default)]
@@ -31,10 +50,24 @@ impl ModelEntry {
     pub fn download_url(&self) -> String {
         match std::env::var("UTTER_MODEL_MIRROR") {
             Ok(mirror) if !mirror.trim().is_empty() => {
-                format!("{}/{}", mirror.trim().trim_end_matches('/'), self.file)
+                format!(
+                    "{}/{}",
+                    mirror.trim().trim_end_matches('/'),
+                    self.download_file()
+                )
             }
             _ => self.url.clone(),
         }
+    }
+
+    /// The name of the downloaded file: the archive's for archives, else `file`.
+    pub fn download_file(&self) -> &str {
+        self.url.rsplit('/').next().unwrap_or(&self.file)
+    }
+
+    /// The pinned checksum, if there is one.
+    pub fn checksum(&self) -> Option<&str> {
+        (!self.sha256.is_empty()).then_some(self.sha256.as_str())
     }
 
     pub fn is_english_only(&self) -> bool {
@@ -85,6 +118,11 @@ impl Catalog {
         self.models.iter().filter(|m| m.engine == Engine::Whisper)
     }
 
+    /// Every speech-to-text model (Whisper, Parakeet, Nemotron).
+    pub fn speech_models(&self) -> impl Iterator<Item = &ModelEntry> {
+        self.models.iter().filter(|m| m.engine.is_speech_to_text())
+    }
+
     pub fn default_whisper(&self) -> Option<&ModelEntry> {
         self.whisper_models().find(|m| m.default)
     }
@@ -119,6 +157,9 @@ mod tests {
             "base-q8_0",
             "large-v3-turbo-q5_0",
             "silero-vad",
+            "parakeet-tdt-0.6b-v2",
+            "parakeet-tdt-0.6b-v3",
+            "nemotron-streaming-en-0.6b",
         ] {
             catalog
                 .get(required)
@@ -127,7 +168,10 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for m in &catalog.models {
             assert!(names.insert(&m.name), "duplicate {}", m.name);
-            assert_eq!(m.sha256.len(), 64, "{}", m.name);
+            // Only the archives may be unpinned (see the catalog's header).
+            if !m.archive || !m.sha256.is_empty() {
+                assert_eq!(m.sha256.len(), 64, "{}", m.name);
+            }
             assert!(
                 m.sha256
                     .chars()
@@ -135,11 +179,17 @@ mod tests {
                 "{}",
                 m.name
             );
-            assert!(
-                m.url.starts_with("https://") && m.url.ends_with(&m.file),
-                "{}",
-                m.name
-            );
+            assert!(m.url.starts_with("https://"), "{}", m.name);
+            if m.archive {
+                assert!(
+                    m.url.ends_with(&format!("{}.tar.bz2", m.file)),
+                    "{}: the archive extracts to a folder named like it",
+                    m.name
+                );
+                assert!(matches!(m.engine, Engine::Parakeet | Engine::Nemotron));
+            } else {
+                assert!(m.url.ends_with(&m.file), "{}", m.name);
+            }
             assert!(m.size > 1_000_000, "{}", m.name);
             assert!(
                 m.languages == "en" || m.languages == "multilingual",

@@ -92,12 +92,14 @@ impl Downloader {
         Ok(Self { client, options })
     }
 
-    /// Download `url` to `dest`, verifying `size` and `sha256` (lower-case hex).
+    /// Download `url` to `dest`, verifying `size` and `sha256` (lower-case hex). Without a
+    /// checksum (an upstream file the catalog could not pin) `size` is only an estimate: the
+    /// server's Content-Length is checked instead, and the caller verifies the content.
     pub fn download(
         &self,
         url: &str,
         size: u64,
-        sha256: &str,
+        sha256: Option<&str>,
         dest: &Path,
         progress: &mut dyn FnMut(DownloadProgress),
     ) -> Result<(), DownloadError> {
@@ -109,18 +111,27 @@ impl Downloader {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let partial = partial_path(dest);
         let mut have = std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
-        if have > size {
+        let mut size = size;
+        if have > size && sha256.is_some() {
             std::fs::remove_file(&partial).map_err(io_err(&partial))?;
             have = 0;
         }
-        ensure_space(dir, size - have)?;
+        ensure_space(dir, size.saturating_sub(have))?;
 
         let mut hasher = Sha256::new();
         if have > 0 {
             hash_existing(&partial, &mut hasher).map_err(io_err(&partial))?;
         }
-        if have < size {
-            have = self.fetch(url, size, have, &partial, &mut hasher, progress)?;
+        if have < size || sha256.is_none() {
+            (have, size) = self.fetch(
+                url,
+                size,
+                sha256.is_some(),
+                have,
+                &partial,
+                &mut hasher,
+                progress,
+            )?;
         }
         progress(DownloadProgress {
             downloaded: have,
@@ -138,7 +149,9 @@ impl Downloader {
             });
         }
         let actual = hex(&hasher.finalize());
-        if actual != sha256 {
+        if let Some(sha256) = sha256
+            && actual != sha256
+        {
             let _ = std::fs::remove_file(&partial);
             return Err(DownloadError::Checksum {
                 file: file_name,
@@ -149,16 +162,19 @@ impl Downloader {
         std::fs::rename(&partial, dest).map_err(io_err(dest))
     }
 
-    /// Append the rest of the file to `partial`; returns the partial file's new length.
+    /// Append the rest of the file to `partial`; returns the partial file's new length and the
+    /// file's size (the server's, when `size` is not `pinned`).
+    #[allow(clippy::too_many_arguments)]
     fn fetch(
         &self,
         url: &str,
-        size: u64,
+        mut size: u64,
+        pinned: bool,
         mut have: u64,
         partial: &Path,
         hasher: &mut Sha256,
         progress: &mut dyn FnMut(DownloadProgress),
-    ) -> Result<u64, DownloadError> {
+    ) -> Result<(u64, u64), DownloadError> {
         let network = |e: reqwest::Error| self.classify(url, e);
         let mut request = self.client.get(url);
         if have > 0 {
@@ -173,7 +189,7 @@ impl Downloader {
                 // The server has no bytes past ours: start over rather than trust the partial file.
                 let _ = std::fs::remove_file(partial);
                 *hasher = Sha256::new();
-                return self.fetch(url, size, 0, partial, hasher, progress);
+                return self.fetch(url, size, pinned, 0, partial, hasher, progress);
             }
             _ => {
                 return Err(DownloadError::Http {
@@ -187,11 +203,16 @@ impl Downloader {
             have = 0;
             *hasher = Sha256::new();
         }
-        if let Some(len) = response
+        let content_length = response
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if !pinned {
+            // Unknown length and nothing to resume from: accept what the server sends.
+            size = content_length.map_or(u64::MAX, |len| have + len);
+        }
+        if let Some(len) = content_length
             && have + len != size
         {
             return Err(DownloadError::Size {
@@ -240,7 +261,10 @@ impl Downloader {
             });
         }
         file.sync_all().map_err(|e| write_error(partial, e))?;
-        Ok(have)
+        if size == u64::MAX {
+            size = have;
+        }
+        Ok((have, size))
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> DownloadError {

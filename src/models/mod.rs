@@ -1,9 +1,11 @@
 //! Models: the built-in catalog, the local model folder, and the verified downloader.
 
+mod archive;
 mod catalog;
 mod download;
 mod store;
 
+pub use archive::ArchiveError;
 pub use catalog::{Catalog, CatalogError, Engine, ModelEntry};
 pub use download::{DownloadError, DownloadOptions, DownloadProgress, Downloader};
-pub use store::{ModelStatus, ModelStore, ResolveError, ResolvedModel, StoreError};
+pub use store::{InstallError, ModelStatus, ModelStore, ResolveError, ResolvedModel, StoreError};

@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::archive::{self, ArchiveError};
 use super::catalog::{Catalog, CatalogError, Engine, ModelEntry};
-use super::download::{partial_path, sha256_file};
+use super::download::{DownloadError, DownloadProgress, Downloader, partial_path, sha256_file};
 use crate::stt::check_ggml_file;
+use crate::stt::nemo::ModelFiles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -31,6 +33,14 @@ pub enum ResolveError {
 }
 
 #[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+}
+
+#[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(transparent)]
     Paths(#[from] crate::paths::NoHomeDir),
@@ -43,11 +53,12 @@ pub enum StoreError {
     Invalid(String),
 }
 
-/// A model resolved to a file on disk.
+/// A model resolved to a file (Whisper) or folder (NeMo transducers) on disk.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedModel {
     pub name: String,
     pub path: PathBuf,
+    pub engine: Engine,
 }
 
 /// A catalog entry (or an imported file) and whether it is on disk.
@@ -95,7 +106,43 @@ impl ModelStore {
     }
 
     pub fn is_installed(&self, entry: &ModelEntry) -> bool {
-        std::fs::metadata(self.path_of(entry)).is_ok_and(|m| m.is_file() && m.len() > 0)
+        let path = self.path_of(entry);
+        if entry.archive {
+            return ModelFiles::locate(&path).is_ok();
+        }
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+    }
+
+    /// Where a download of `entry` is written before it is verified (and, for archives,
+    /// extracted).
+    fn download_path(&self, entry: &ModelEntry) -> PathBuf {
+        if entry.archive {
+            self.dir.join(entry.download_file())
+        } else {
+            self.path_of(entry)
+        }
+    }
+
+    /// Download `entry` from `url` (resuming, verified) and put it in place; archives are
+    /// extracted and their layout checked before they replace anything.
+    pub fn install(
+        &self,
+        entry: &ModelEntry,
+        downloader: &Downloader,
+        url: &str,
+        progress: &mut dyn FnMut(DownloadProgress),
+    ) -> Result<PathBuf, InstallError> {
+        let download = self.download_path(entry);
+        downloader.download(url, entry.size, entry.checksum(), &download, progress)?;
+        let dest = self.path_of(entry);
+        if entry.archive {
+            let installed = archive::install_tar_bz2(&download, &dest);
+            // The archive is only a vehicle: once extracted, or found unusable in full, it goes
+            // (a broken one would otherwise be "resumed" forever).
+            let _ = std::fs::remove_file(&download);
+            installed?;
+        }
+        Ok(dest)
     }
 
     /// Catalog entries, then ggml files in the folder that the catalog does not know.
@@ -113,7 +160,7 @@ impl ModelStore {
                 description: m.description.clone(),
                 default: m.default,
                 installed: self.is_installed(m),
-                partial_bytes: std::fs::metadata(partial_path(&self.path_of(m)))
+                partial_bytes: std::fs::metadata(partial_path(&self.download_path(m)))
                     .ok()
                     .map(|md| md.len()),
                 imported: false,
@@ -160,9 +207,10 @@ impl ModelStore {
         found
     }
 
-    /// Which Whisper model file to use: a path, a catalog name, an imported model's name,
-    /// or (with `None`) the default model if installed, else the first installed one.
-    pub fn resolve_whisper(&self, spec: Option<&str>) -> Result<ResolvedModel, ResolveError> {
+    /// Which speech model to use: a path (a ggml file or a NeMo model folder), a catalog
+    /// name, an imported model's name, or (with `None`) the default model if installed, else
+    /// the first installed one.
+    pub fn resolve_speech_model(&self, spec: Option<&str>) -> Result<ResolvedModel, ResolveError> {
         match spec {
             Some(spec) => self.resolve_named(spec),
             None => self.resolve_any(),
@@ -172,6 +220,23 @@ impl ModelStore {
     fn resolve_named(&self, spec: &str) -> Result<ResolvedModel, ResolveError> {
         let as_path = Path::new(spec);
         let looks_like_path = spec.contains(std::path::MAIN_SEPARATOR) || spec.ends_with(".bin");
+        if looks_like_path && ModelFiles::looks_like(as_path) {
+            let name = as_path
+                .file_name()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| spec.to_string());
+            // Only a label: the engine reads from the model itself whether it streams.
+            let engine = if name.contains("nemotron") || name.contains("streaming") {
+                Engine::Nemotron
+            } else {
+                Engine::Parakeet
+            };
+            return Ok(ResolvedModel {
+                name,
+                path: as_path.to_path_buf(),
+                engine,
+            });
+        }
         if looks_like_path {
             if as_path.is_file() {
                 let name = as_path
@@ -181,6 +246,7 @@ impl ModelStore {
                 return Ok(ResolvedModel {
                     name,
                     path: as_path.to_path_buf(),
+                    engine: Engine::Whisper,
                 });
             }
             if spec.contains(std::path::MAIN_SEPARATOR) {
@@ -191,12 +257,13 @@ impl ModelStore {
             .catalog
             .models
             .iter()
-            .find(|m| m.name == spec && m.engine == Engine::Whisper)
+            .find(|m| m.name == spec && m.engine.is_speech_to_text())
         {
             return if self.is_installed(entry) {
                 Ok(ResolvedModel {
                     name: entry.name.clone(),
                     path: self.path_of(entry),
+                    engine: entry.engine,
                 })
             } else {
                 Err(ResolveError::NotInstalled {
@@ -211,7 +278,11 @@ impl ModelStore {
             .into_iter()
             .find(|(name, _)| name == spec)
         {
-            return Ok(ResolvedModel { name, path });
+            return Ok(ResolvedModel {
+                name,
+                path,
+                engine: Engine::Whisper,
+            });
         }
         self.catalog.get(spec)?;
         Err(ResolveError::FileNotFound(self.dir.join(spec)))
@@ -221,16 +292,21 @@ impl ModelStore {
         let default = self.catalog.default_whisper();
         let installed = default
             .into_iter()
-            .chain(self.catalog.whisper_models())
+            .chain(self.catalog.speech_models())
             .find(|m| self.is_installed(m));
         if let Some(entry) = installed {
             return Ok(ResolvedModel {
                 name: entry.name.clone(),
                 path: self.path_of(entry),
+                engine: entry.engine,
             });
         }
         if let Some((name, path)) = self.imported_files().into_iter().next() {
-            return Ok(ResolvedModel { name, path });
+            return Ok(ResolvedModel {
+                name,
+                path,
+                engine: Engine::Whisper,
+            });
         }
         Err(ResolveError::NoWhisperModel {
             dir: self.dir.clone(),
@@ -292,12 +368,25 @@ impl ModelStore {
         let tmp = partial_path(&dest);
         std::fs::copy(source, &tmp).map_err(io_err(&tmp))?;
         std::fs::rename(&tmp, &dest).map_err(io_err(&dest))?;
-        Ok(ResolvedModel { name, path: dest })
+        Ok(ResolvedModel {
+            name,
+            path: dest,
+            engine: Engine::Whisper,
+        })
     }
 
     /// Remove an installed model (and any partial download of it).
     pub fn delete(&self, name: &str) -> Result<PathBuf, StoreError> {
         let path = match self.catalog.models.iter().find(|m| m.name == name) {
+            Some(entry) if entry.archive => {
+                let _ = std::fs::remove_file(partial_path(&self.download_path(entry)));
+                let dir = self.path_of(entry);
+                std::fs::remove_dir_all(&dir).map_err(|source| StoreError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+                return Ok(dir);
+            }
             Some(entry) => self.path_of(entry),
             None => self
                 .imported_files()

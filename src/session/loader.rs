@@ -5,7 +5,6 @@ use crate::history::History;
 use crate::models::ModelStore;
 use crate::secrets::ApiKeys;
 use crate::settings::Settings;
-use crate::stt::WhisperEngine;
 use crate::transcriber::Transcriber;
 use crate::vad::SileroVad;
 
@@ -21,11 +20,11 @@ pub fn default_threads() -> usize {
 /// Load VAD + speech model named in the settings (or the default one).
 pub fn load_transcriber(settings: &Settings) -> anyhow::Result<Transcriber> {
     let store = ModelStore::open_default()?;
-    let model = store.resolve_whisper(settings.model.as_deref())?;
+    let model = store.resolve_speech_model(settings.model.as_deref())?;
     let vad = SileroVad::load(&store.resolve_vad()?)?;
-    let stt = WhisperEngine::load(&model.path, &model.name, default_threads())?;
-    tracing::info!(model = %model.name, "speech model loaded");
-    Ok(Transcriber::new(vad, Box::new(stt)))
+    let stt = crate::stt::load_engine(&model, default_threads())?;
+    tracing::info!(model = %model.name, engine = ?model.engine, "speech model loaded");
+    Ok(Transcriber::new(vad, stt))
 }
 
 /// The clean-up stage, or `None` when it is off. Problems are returned as warnings: a broken

@@ -94,3 +94,28 @@ pub trait SpeechToText: Send {
     /// Transcribe 16 kHz mono audio that is known to contain speech.
     fn transcribe(&mut self, audio: &[f32], request: &SttRequest) -> Result<SttOutput, SttError>;
 }
+
+/// Load the engine a resolved model needs: Whisper for ggml files, the NeMo transducer engine
+/// for Parakeet/Nemotron folders.
+pub fn load_engine(
+    model: &crate::models::ResolvedModel,
+    threads: usize,
+) -> Result<Box<dyn SpeechToText>, SttError> {
+    use crate::models::Engine;
+    match model.engine {
+        Engine::Whisper => Ok(Box::new(WhisperEngine::load(
+            &model.path,
+            &model.name,
+            threads,
+        )?)),
+        Engine::Parakeet | Engine::Nemotron => Ok(Box::new(NemoEngine::load(
+            &model.path,
+            &model.name,
+            threads,
+        )?)),
+        Engine::SileroVad => Err(SttError::ModelInvalid {
+            path: model.path.clone(),
+            reason: "this is the voice-activity model, not a speech-to-text model".into(),
+        }),
+    }
+}

@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use utter::models::ModelStore;
 use utter::settings::Settings;
-use utter::stt::{Language, WhisperEngine};
+use utter::stt::Language;
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::vad::SileroVad;
 
@@ -20,17 +20,17 @@ pub struct LoadedEngine {
 pub fn load(args: &RecognitionArgs, settings: &Settings) -> Result<LoadedEngine> {
     let start = Instant::now();
     let store = ModelStore::open_default()?;
-    let model = store.resolve_whisper(args.model.as_deref())?;
+    let model = store.resolve_speech_model(args.model.as_deref())?;
     let vad_path = store.resolve_vad()?;
     let vad = SileroVad::load(&vad_path)?;
     let threads = args
         .threads
         .unwrap_or_else(utter::session::loader::default_threads);
-    let stt = WhisperEngine::load(&model.path, &model.name, threads)
+    let stt = utter::stt::load_engine(&model, threads)
         .with_context(|| format!("loading model {:?}", model.name))?;
     tracing::info!(model = %model.name, path = %model.path.display(), threads, "model loaded");
     Ok(LoadedEngine {
-        transcriber: Transcriber::new(vad, Box::new(stt)),
+        transcriber: Transcriber::new(vad, stt),
         options: TranscribeOptions {
             language: Language::parse(&args.language),
             translate: args.translate,

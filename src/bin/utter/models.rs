@@ -15,7 +15,8 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Download a model (resumes an interrupted download; verifies the SHA-256).
+    /// Download a model (resumes an interrupted download; verifies the SHA-256 where the
+    /// catalog pins one; extracts archived models).
     Download {
         /// Model name(s) from `utter models list`.
         #[arg(required = true)]
@@ -128,11 +129,15 @@ fn download(
     );
     bar.set_message(name.to_string());
     let source = url.map_or_else(|| entry.download_url(), str::to_string);
-    let result = downloader.download(&source, entry.size, &entry.sha256, &dest, &mut |p| {
-        bar.set_position(p.downloaded)
+    let result = store.install(entry, downloader, &source, &mut |p| {
+        bar.set_length(p.total);
+        bar.set_position(p.downloaded);
+        if p.downloaded == p.total && entry.archive {
+            bar.set_message(format!("{name}: extracting"));
+        }
     });
     bar.finish_and_clear();
-    result.with_context(|| format!("downloading {name}"))?;
+    let dest = result.with_context(|| format!("downloading {name}"))?;
     println!("downloaded {name} to {}", dest.display());
     Ok(())
 }
