@@ -74,6 +74,10 @@ impl Transcriber {
         self.stt.as_ref()
     }
 
+    pub fn stt_mut(&mut self) -> &mut dyn SpeechToText {
+        self.stt.as_mut()
+    }
+
     pub fn vad_mut(&mut self) -> &mut SileroVad {
         &mut self.vad
     }

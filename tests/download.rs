@@ -91,9 +91,13 @@ fn downloads_verify_and_rename_into_place() {
     let dest = dir.path().join("model.bin");
     let mut last = 0;
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |p| {
-            last = p.downloaded
-        })
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&sha),
+            &dest,
+            &mut |p| last = p.downloaded,
+        )
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
     assert_eq!(last, body.len() as u64);
@@ -108,7 +112,13 @@ fn an_interrupted_download_resumes_with_a_range_request() {
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1_234_567]).unwrap();
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |_| {})
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&sha),
+            &dest,
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
     assert_eq!(
@@ -125,7 +135,13 @@ fn a_server_that_ignores_range_still_gives_a_correct_file() {
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1000]).unwrap();
     downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, Some(&sha), &dest, &mut |_| {})
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&sha),
+            &dest,
+            &mut |_| {},
+        )
         .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), body);
 }
@@ -138,7 +154,13 @@ fn a_checksum_mismatch_discards_the_file() {
     let dest = dir.path().join("model.bin");
     let wrong = "0".repeat(64);
     let err = downloader(Duration::from_secs(10))
-        .download(&server.url, body.len() as u64, Some(&wrong), &dest, &mut |_| {})
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&wrong),
+            &dest,
+            &mut |_| {},
+        )
         .unwrap_err();
     assert!(matches!(err, DownloadError::Checksum { .. }), "{err}");
     assert!(err.to_string().contains("checksum mismatch"));

@@ -372,3 +372,92 @@ fn an_archive_without_a_model_layout_installs_nothing() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// Collects what would have been typed.
+#[derive(Clone, Default)]
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl utter::output::TextSink for Collect {
+    fn deliver(
+        &mut self,
+        _: &utter::output::OutputSettings,
+        text: &str,
+    ) -> Result<utter::output::Delivered, utter::output::OutputError> {
+        self.0.lock().unwrap().push(text.to_string());
+        Ok(utter::output::Delivered::default())
+    }
+}
+
+#[test]
+fn holding_the_key_with_nemotron_shows_the_text_while_speaking() {
+    use std::time::{Duration, Instant};
+    use utter::session::{Input, Pipeline, Session, SessionEvent};
+
+    let (text, seconds) = expected("nemotron");
+    let vad = utter::vad::SileroVad::load(&common::models_dir().join("silero_vad.onnx")).unwrap();
+    let engine = NemoEngine::load(&fixtures().join("nemotron"), "nemotron-fixture", 2).unwrap();
+    let sink = Collect::default();
+    let pipeline = Pipeline {
+        transcriber: Some(utter::transcriber::Transcriber::new(vad, Box::new(engine))),
+        cleaner: None,
+        output: Box::new(sink.clone()),
+        history: None,
+        recordings_dir: None,
+    };
+    let settings = utter::settings::Settings {
+        language: "en".into(),
+        ..utter::settings::Settings::default()
+    };
+    let (mic, played) = utter::audio::SimulatedMicrophone::new();
+    mic.queue(audio(seconds));
+    let (events, received) = std::sync::mpsc::channel();
+    let session = Session::start_with_source(settings, pipeline, Box::new(mic), move |e| {
+        let _ = events.send(e);
+    });
+    session.send(Input::Press(Instant::now()));
+    played
+        .recv_timeout(Duration::from_secs(30))
+        .expect("audio played");
+    // Text shown while the key is still held.
+    let mut partials = Vec::new();
+    while let Ok(event) = received.try_recv() {
+        if let SessionEvent::Partial { text } = event {
+            partials.push(text);
+        }
+    }
+    session.send(Input::Release(Instant::now()));
+    let report = loop {
+        match received
+            .recv_timeout(Duration::from_secs(30))
+            .expect("dictation finished")
+        {
+            SessionEvent::Finished { report } => break report,
+            SessionEvent::Partial { text } => partials.push(text),
+            _ => {}
+        }
+    };
+    assert!(
+        partials
+            .iter()
+            .any(|p| p.starts_with("hello world") && p.len() < text.len()),
+        "no early text while holding: {partials:?}"
+    );
+    for p in &partials {
+        assert!(
+            text.starts_with(p.as_str()),
+            "{p:?} is not the start of {text:?}"
+        );
+    }
+    assert_eq!(report.text, text);
+    assert_eq!(sink.0.lock().unwrap().concat().trim(), text);
+    let while_recording = report
+        .timings
+        .iter()
+        .find(|(k, _)| k == "stt_while_recording")
+        .map(|(_, v)| *v);
+    assert!(
+        while_recording.is_some_and(|ms| ms > 0.0),
+        "{:?}",
+        report.timings
+    );
+}

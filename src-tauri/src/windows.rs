@@ -120,7 +120,9 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         }
         SessionEvent::Problem { message } => state.warn(message.clone()),
         SessionEvent::ModelLoaded { loaded } => on_model_loaded(app, state, *loaded),
-        SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
+        SessionEvent::Level { .. }
+        | SessionEvent::Partial { .. }
+        | SessionEvent::Retranscribed { .. } => {}
     }
     let _ = app.emit("session", &event);
 }

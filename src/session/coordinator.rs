@@ -147,6 +147,10 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::Problem { message });
                 None
             }
+            Input::Partial(text) => {
+                self.emit(SessionEvent::Partial { text });
+                None
+            }
             Input::Shutdown => None,
         }
     }

@@ -44,6 +44,8 @@ pub enum Input {
     ModelReady(bool),
     /// From the worker: something the user should see.
     Problem(String),
+    /// From the worker: the text so far of the dictation being recorded.
+    Partial(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,6 +70,10 @@ pub enum SessionEvent {
     },
     Finished {
         report: Box<DictationReport>,
+    },
+    /// The text recognised so far while the key is held (streaming).
+    Partial {
+        text: String,
     },
     /// Something the user should see (a failed start, a lost device, a model problem).
     Problem {

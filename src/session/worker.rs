@@ -30,6 +30,8 @@ pub(super) struct Worker {
     /// Re-transcriptions asked for while streaming (they would disturb the stream's VAD).
     deferred: Vec<(i64, Box<Job>)>,
     last_used: Instant,
+    /// The text-so-far last reported, so only changes are sent.
+    partial_sent: String,
 }
 
 impl Worker {
@@ -41,6 +43,7 @@ impl Worker {
             stream: None,
             deferred: Vec::new(),
             last_used: Instant::now(),
+            partial_sent: String::new(),
         }
     }
 
@@ -79,12 +82,18 @@ impl Worker {
                     .transcriber
                     .as_mut()
                     .map(|t| StreamingTranscription::new(t, *options));
+                self.partial_sent.clear();
             }
             WorkerMsg::Audio(block) => {
                 if let (Some(stream), Some(t)) =
                     (self.stream.as_mut(), self.pipeline.transcriber.as_mut())
                 {
                     stream.push(t, &block);
+                    let partial = stream.partial_text();
+                    if partial != self.partial_sent {
+                        let _ = self.done.send(Input::Partial(partial.clone()));
+                        self.partial_sent = partial;
+                    }
                 }
             }
             WorkerMsg::StreamCancel => {

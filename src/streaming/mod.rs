@@ -3,6 +3,9 @@
 //! it). On release only the tail is left — often nothing, when the user paused before letting
 //! go. The same VAD frames, speech ranges and piece planning as the batch path are used, so
 //! the text matches transcribing the whole recording at once.
+//!
+//! Engines that stream by themselves (Nemotron) are fed every block instead: their text grows
+//! while the user speaks and only the last chunk is left at release.
 
 mod tracker;
 
@@ -47,6 +50,9 @@ pub struct StreamingTranscription {
     stats: StreamStats,
     /// A failure while streaming: the release falls back to transcribing everything at once.
     failed: Option<TranscribeError>,
+    /// The engine recognises the recording itself (no pause-triggered decodes).
+    live: bool,
+    live_text: String,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -58,6 +64,10 @@ impl StreamingTranscription {
     /// until [`finish`](Self::finish).
     pub fn new(transcriber: &mut Transcriber, options: TranscribeOptions) -> Self {
         transcriber.vad_mut().reset();
+        let live = transcriber.stt_mut().live_start().unwrap_or_else(|e| {
+            tracing::warn!("live recognition did not start ({e}); decoding at pauses instead");
+            false
+        });
         let params = StreamParams {
             vad: transcriber.vad_params.clone(),
             ..StreamParams::default()
@@ -73,6 +83,8 @@ impl StreamingTranscription {
             vad_ms: 0.0,
             stats: StreamStats::default(),
             failed: None,
+            live,
+            live_text: String::new(),
         }
     }
 
@@ -82,6 +94,9 @@ impl StreamingTranscription {
 
     /// Text decoded so far (final up to the last commit, then the latest guess).
     pub fn partial_text(&self) -> String {
+        if self.live {
+            return self.live_text.clone();
+        }
         match &self.speculative {
             Some(s) => join_text(&self.committed.text, &s.decoded.text),
             None => self.committed.text.clone(),
@@ -92,6 +107,19 @@ impl StreamingTranscription {
     pub fn push(&mut self, transcriber: &mut Transcriber, block: &[f32]) {
         self.samples.extend_from_slice(block);
         if self.failed.is_some() {
+            return;
+        }
+        if self.live {
+            let t = Instant::now();
+            let pushed = transcriber.stt_mut().live_push(block);
+            self.stats.stt_ms_while_recording += ms_since(t);
+            match pushed {
+                Ok(()) => self.live_text = transcriber.stt().live_text(),
+                Err(e) => {
+                    self.live = false;
+                    self.fail(e.into());
+                }
+            }
             return;
         }
         while (self.probs.len() + 1) * FRAME_SAMPLES <= self.samples.len() {
@@ -188,12 +216,23 @@ impl StreamingTranscription {
     ) -> Result<(Transcription, StreamStats), TranscribeError> {
         if recording.len() > self.samples.len() {
             let missing = recording[self.samples.len()..].to_vec();
-            self.samples.extend_from_slice(&missing);
+            if self.live {
+                // Audio that arrives after the release is part of the wait after it.
+                let before = self.stats.stt_ms_while_recording;
+                self.push(transcriber, &missing);
+                self.stats.stt_ms_after_release += self.stats.stt_ms_while_recording - before;
+                self.stats.stt_ms_while_recording = before;
+            } else {
+                self.samples.extend_from_slice(&missing);
+            }
         }
         if let Some(error) = self.failed.take() {
             tracing::debug!("falling back to batch after: {error}");
             let t = transcriber.transcribe(recording, &self.options)?;
             return Ok((t, self.stats));
+        }
+        if self.live {
+            return self.finish_live(transcriber, recording);
         }
         let vad_before = self.vad_ms;
         while self.probs.len() * FRAME_SAMPLES < self.samples.len() {
@@ -222,6 +261,40 @@ impl StreamingTranscription {
             speech_s: crate::audio::seconds(speech.iter().map(|r| r.len()).sum()),
             timings: StageTimings {
                 vad_ms: self.vad_ms,
+                stt_ms: self.stats.stt_ms_while_recording + self.stats.stt_ms_after_release,
+            },
+        };
+        Ok((transcription, self.stats))
+    }
+
+    fn finish_live(
+        mut self,
+        transcriber: &mut Transcriber,
+        recording: &[f32],
+    ) -> Result<(Transcription, StreamStats), TranscribeError> {
+        let t = Instant::now();
+        let stt = transcriber.stt_mut();
+        let text = match stt.live_finish() {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::warn!(
+                    "live recognition failed at the end ({e}); decoding the whole recording"
+                );
+                return Ok((
+                    transcriber.transcribe(recording, &self.options)?,
+                    self.stats,
+                ));
+            }
+        };
+        self.stats.stt_ms_after_release += ms_since(t);
+        let audio_s = crate::audio::seconds(self.samples.len());
+        let transcription = Transcription {
+            text,
+            language: (!stt.is_multilingual()).then(|| "en".to_string()),
+            audio_s,
+            speech_s: audio_s,
+            timings: StageTimings {
+                vad_ms: 0.0,
                 stt_ms: self.stats.stt_ms_while_recording + self.stats.stt_ms_after_release,
             },
         };

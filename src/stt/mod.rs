@@ -93,6 +93,27 @@ pub trait SpeechToText: Send {
     fn is_multilingual(&self) -> bool;
     /// Transcribe 16 kHz mono audio that is known to contain speech.
     fn transcribe(&mut self, audio: &[f32], request: &SttRequest) -> Result<SttOutput, SttError>;
+
+    /// Streaming engines (Nemotron) recognise a recording while it is being made. Starts a
+    /// live recognition; `false` when the engine cannot stream.
+    fn live_start(&mut self) -> Result<bool, SttError> {
+        Ok(false)
+    }
+
+    /// More audio of the live recording.
+    fn live_push(&mut self, _samples: &[f32]) -> Result<(), SttError> {
+        Ok(())
+    }
+
+    /// The live recording's text so far.
+    fn live_text(&self) -> String {
+        String::new()
+    }
+
+    /// The live recording has ended: its final text.
+    fn live_finish(&mut self) -> Result<String, SttError> {
+        Err(SttError::Decode("no live recognition in progress".into()))
+    }
 }
 
 /// Load the engine a resolved model needs: Whisper for ggml files, the NeMo transducer engine

@@ -24,6 +24,8 @@ pub struct NemoEngine {
     nets: Networks,
     mel: LogMel,
     name: String,
+    /// The recording being recognised while it is made (streaming models).
+    live: Option<NemoStream>,
 }
 
 /// A streaming recognition in progress (Nemotron): audio in, partial text out.
@@ -65,6 +67,7 @@ impl NemoEngine {
             nets,
             mel,
             name: name.to_string(),
+            live: None,
         })
     }
 
@@ -213,5 +216,39 @@ impl SpeechToText for NemoEngine {
             Language::Auto => None,
         };
         Ok(SttOutput { text, language })
+    }
+
+    fn live_start(&mut self) -> Result<bool, SttError> {
+        self.live = None;
+        if !self.nets.spec.is_streaming() {
+            return Ok(false);
+        }
+        self.live = Some(self.start_stream()?);
+        Ok(true)
+    }
+
+    fn live_push(&mut self, samples: &[f32]) -> Result<(), SttError> {
+        let mut stream = self
+            .live
+            .take()
+            .ok_or_else(|| SttError::Decode("no live recognition in progress".into()))?;
+        let result = self.accept(&mut stream, samples);
+        self.live = Some(stream);
+        result
+    }
+
+    fn live_text(&self) -> String {
+        self.live
+            .as_ref()
+            .map(|s| self.partial_text(s))
+            .unwrap_or_default()
+    }
+
+    fn live_finish(&mut self) -> Result<String, SttError> {
+        let mut stream = self
+            .live
+            .take()
+            .ok_or_else(|| SttError::Decode("no live recognition in progress".into()))?;
+        self.finish_stream(&mut stream)
     }
 }
