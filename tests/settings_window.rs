@@ -70,7 +70,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         assert!(
             offered
                 .iter()
-                .any(|o| o.starts_with(&format!("{value} {engine} {value}"))),
+                .any(|o| o.starts_with(&format!("{value} {value} — {engine}:"))),
             "{value} missing from {offered:?}"
         );
     }

@@ -111,7 +111,7 @@ async function refreshModels() {
   $("model").innerHTML = '<option value="">Default</option>';
   const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron" };
   for (const m of models.filter((m) => m.engine in engines)) {
-    const label = `${engines[m.engine]} ${m.name} — ${m.description}${m.installed ? "" : " (not downloaded)"}`;
+    const label = `${m.name} — ${engines[m.engine]}: ${m.description}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
   $("model").value = keep;
