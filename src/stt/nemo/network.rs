@@ -290,14 +290,7 @@ impl Networks {
             ),
         ];
         let outputs = self.encoder.run(inputs).map_err(run_err("encoder"))?;
-        let (shape, data) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(run_err("encoder"))?;
-        let valid = outputs[1]
-            .try_extract_tensor::<i64>()
-            .ok()
-            .and_then(|(_, l)| l.first().copied());
-        channels_first_to_frames(shape, data, valid)
+        encoder_frames(&outputs)
     }
 
     /// Run one window of a streaming encoder, updating its caches.
@@ -347,14 +340,7 @@ impl Networks {
         if caches.channel.len() != c1 * c2 * c3 || caches.time.len() != t1 * t2 * t3 {
             return Err("the encoder returned caches of a different size than it takes".into());
         }
-        let (shape, data) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(run_err("encoder"))?;
-        let valid = outputs[1]
-            .try_extract_tensor::<i64>()
-            .ok()
-            .and_then(|(_, l)| l.first().copied());
-        channels_first_to_frames(shape, data, valid)
+        encoder_frames(&outputs)
     }
 
     pub fn initial_caches(&self) -> EncoderCaches {
@@ -452,6 +438,18 @@ fn tensor<
     Tensor::from_array((shape, data))
         .map(Into::into)
         .map_err(|e| format!("cannot build an input tensor: {e}"))
+}
+
+/// The encoder's frames (output 0) limited to its reported length (output 1).
+fn encoder_frames(outputs: &ort::session::SessionOutputs) -> Result<EncoderFrames, RunError> {
+    let (shape, data) = outputs[0]
+        .try_extract_tensor::<f32>()
+        .map_err(run_err("encoder"))?;
+    let valid = outputs[1]
+        .try_extract_tensor::<i64>()
+        .ok()
+        .and_then(|(_, l)| l.first().copied());
+    channels_first_to_frames(shape, data, valid)
 }
 
 /// `[1, dim, T]` encoder output to frame-major rows, keeping only the `valid` frames.
