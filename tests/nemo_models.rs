@@ -283,6 +283,16 @@ fn utter(models: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `utter models download NAME` fetching from `mirror` (as `UTTER_MODEL_MIRROR`).
+fn download_from(models: &Path, name: &str, mirror: &str) -> std::process::Output {
+    Command::new(common::utter_bin())
+        .args(["models", "download", name])
+        .env("UTTER_MODELS_DIR", models)
+        .env("UTTER_MODEL_MIRROR", mirror)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn the_cli_downloads_extracts_and_transcribes_with_a_parakeet_archive() {
     let (text, _) = expected("parakeet");
@@ -294,12 +304,7 @@ fn the_cli_downloads_extracts_and_transcribes_with_a_parakeet_archive() {
     .unwrap();
     let top = "sherpa-onnx-nemo-parakeet-tdt-0.6b-v2-int8";
     let mirror = serve(archive_of(&fixtures().join("parakeet"), top), 1);
-    let out = Command::new(common::utter_bin())
-        .args(["models", "download", "parakeet-tdt-0.6b-v2"])
-        .env("UTTER_MODELS_DIR", models.path())
-        .env("UTTER_MODEL_MIRROR", &mirror)
-        .output()
-        .unwrap();
+    let out = download_from(models.path(), "parakeet-tdt-0.6b-v2", &mirror);
     assert!(
         out.status.success(),
         "{}",
@@ -353,12 +358,7 @@ fn an_archive_without_a_model_layout_installs_nothing() {
     let junk = tempfile::tempdir().unwrap();
     std::fs::write(junk.path().join("README"), "not a model").unwrap();
     let mirror = serve(archive_of(junk.path(), "sherpa-onnx-nemotron"), 1);
-    let out = Command::new(common::utter_bin())
-        .args(["models", "download", "nemotron-streaming-en-0.6b"])
-        .env("UTTER_MODELS_DIR", models.path())
-        .env("UTTER_MODEL_MIRROR", &mirror)
-        .output()
-        .unwrap();
+    let out = download_from(models.path(), "nemotron-streaming-en-0.6b", &mirror);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

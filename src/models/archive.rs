@@ -41,14 +41,12 @@ pub fn install_tar_bz2(archive: &Path, dest: &Path) -> Result<(), ArchiveError> 
             archive: archive.to_path_buf(),
             reason: e.to_string(),
         })?;
-    let root = model_root(staging.path()).map_err(|reason| ArchiveError::Layout {
-        archive: archive.to_path_buf(),
-        reason,
-    })?;
-    ModelFiles::locate(&root).map_err(|reason| ArchiveError::Layout {
-        archive: archive.to_path_buf(),
-        reason,
-    })?;
+    let root = model_root(staging.path())
+        .and_then(|root| ModelFiles::locate(&root).map(|_| root))
+        .map_err(|reason| ArchiveError::Layout {
+            archive: archive.to_path_buf(),
+            reason,
+        })?;
     if dest.exists() {
         std::fs::remove_dir_all(dest).map_err(io(dest))?;
     }
