@@ -43,6 +43,15 @@ pub fn models_dir() -> Result<PathBuf, NoHomeDir> {
     }
 }
 
+/// Files Utter derives and can always make again, such as fast copies of `.ort` models
+/// (`UTTER_CACHE_DIR`, else `$XDG_CACHE_HOME/utter`).
+pub fn cache_dir() -> Result<PathBuf, NoHomeDir> {
+    match env_dir("UTTER_CACHE_DIR") {
+        Some(dir) => Ok(dir),
+        None => Ok(project_dirs()?.cache_dir().to_path_buf()),
+    }
+}
+
 /// Where the last captured dictation is kept so a failed transcription loses nothing.
 pub fn recordings_dir() -> Result<PathBuf, NoHomeDir> {
     Ok(data_dir()?.join("recordings"))

@@ -14,7 +14,8 @@ use crate::stt::{AudioContext, Language, SpeechToText, SttError, SttRequest};
 use crate::vad::{self, SileroVad, VadError, VadParams};
 
 const SR: usize = SAMPLE_RATE as usize;
-/// Longest piece handed to the STT engine (Whisper's window is 30 s).
+/// Longest piece handed to an engine that does not say otherwise (Whisper's window is 30 s).
+#[cfg(test)]
 const MAX_PIECE: usize = 28 * SR;
 /// Pauses shorter than this stay in the audio; longer ones are cut out.
 const KEEP_GAP: usize = SR;
@@ -93,7 +94,7 @@ impl Transcriber {
         let vad_ms = ms_since(vad_start);
 
         let stt_start = Instant::now();
-        let decoded = self.transcribe_speech(samples, &speech, options, "")?;
+        let decoded = self.transcribe_speech(samples, &speech, options, "", None)?;
         let (text, language) = (decoded.text, decoded.language);
         Ok(Transcription {
             text,
@@ -114,18 +115,21 @@ impl Transcriber {
 
 impl Transcriber {
     /// Transcribe the given speech ranges of `samples` (found by the VAD beforehand), primed
-    /// with the vocabulary and `previous`, the text that came before this audio.
+    /// with the vocabulary and `previous`, the text that came before this audio. With `stop`,
+    /// the decode may be given up ([`SttError::Stopped`]) when the flag is set.
     pub fn transcribe_speech(
         &mut self,
         samples: &[f32],
         speech: &[Range<usize>],
         options: &TranscribeOptions,
         previous: &str,
+        stop: Option<&crate::stt::StopFlag>,
     ) -> Result<Decoded, SttError> {
         let vocabulary = options.vocabulary.join(", ");
         let mut text = String::new();
         let mut language = None;
-        for piece in &plan_pieces(samples, speech) {
+        let max_piece = (self.stt.max_piece_seconds() * SR as f32) as usize;
+        for piece in &plan_pieces(samples, speech, max_piece) {
             let audio = piece_audio(samples, piece);
             let context = join_text(previous, &text);
             let request = SttRequest {
@@ -133,6 +137,7 @@ impl Transcriber {
                 translate: options.translate,
                 prompt: build_prompt(&vocabulary, &context),
                 audio_context: options.audio_context,
+                stop: stop.cloned(),
             };
             let out = self.stt.transcribe(&audio, &request)?;
             if language.is_none() {
@@ -193,9 +198,9 @@ fn append_sentence(text: &mut String, piece: &str) {
 /// A piece for the STT engine: speech ranges that are concatenated.
 type Piece = Vec<Range<usize>>;
 
-/// Group speech ranges into pieces of at most `MAX_PIECE` samples. Short pauses are kept
+/// Group speech ranges into pieces of at most `max_piece` samples. Short pauses are kept
 /// inside a range; a range longer than a piece is split at its quietest point.
-fn plan_pieces(samples: &[f32], speech: &[Range<usize>]) -> Vec<Piece> {
+fn plan_pieces(samples: &[f32], speech: &[Range<usize>], max_piece: usize) -> Vec<Piece> {
     let mut ranges: Vec<Range<usize>> = Vec::new();
     for r in speech {
         match ranges.last_mut() {
@@ -205,13 +210,13 @@ fn plan_pieces(samples: &[f32], speech: &[Range<usize>]) -> Vec<Piece> {
     }
     let ranges: Vec<Range<usize>> = ranges
         .into_iter()
-        .flat_map(|r| split_long(samples, r))
+        .flat_map(|r| split_long(samples, r, max_piece))
         .collect();
 
     let mut pieces: Vec<Piece> = Vec::new();
     let mut current_len = 0;
     for r in ranges {
-        let fits = current_len + r.len() <= MAX_PIECE;
+        let fits = current_len + r.len() <= max_piece;
         match pieces.last_mut() {
             Some(piece) if fits => {
                 current_len += r.len();
@@ -226,12 +231,13 @@ fn plan_pieces(samples: &[f32], speech: &[Range<usize>]) -> Vec<Piece> {
     pieces
 }
 
-/// Split a range longer than `MAX_PIECE` at the quietest 100 ms in the last 8 s of each piece.
-fn split_long(samples: &[f32], range: Range<usize>) -> Vec<Range<usize>> {
+/// Split a range longer than `max_piece` at the quietest 100 ms in the last third of each piece.
+fn split_long(samples: &[f32], range: Range<usize>, max_piece: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = range.start;
-    while range.end - start > MAX_PIECE {
-        let search = (start + MAX_PIECE - 8 * SR)..(start + MAX_PIECE);
+    let max_piece = max_piece.max(SR);
+    while range.end - start > max_piece {
+        let search = (start + max_piece - max_piece / 3)..(start + max_piece);
         let cut = quietest_point(samples, search);
         out.push(start..cut);
         start = cut;
@@ -270,7 +276,7 @@ mod tests {
     fn close_ranges_merge_and_far_ones_stay_apart_within_a_piece() {
         let samples = vec![0.0; 60 * SR];
         let speech = vec![0..2 * SR, 2 * SR + SR / 2..5 * SR, 10 * SR..12 * SR];
-        let pieces = plan_pieces(&samples, &speech);
+        let pieces = plan_pieces(&samples, &speech, MAX_PIECE);
         assert_eq!(pieces, vec![vec![0..5 * SR, 10 * SR..12 * SR]]);
     }
 
@@ -280,7 +286,7 @@ mod tests {
         let speech: Vec<_> = (0..10)
             .map(|i| i * 12 * SR..i * 12 * SR + 10 * SR)
             .collect();
-        let pieces = plan_pieces(&samples, &speech);
+        let pieces = plan_pieces(&samples, &speech, MAX_PIECE);
         assert!(pieces.len() >= 4);
         for p in &pieces {
             assert!(p.iter().map(|r| r.len()).sum::<usize>() <= MAX_PIECE);
@@ -294,7 +300,7 @@ mod tests {
         let mut samples = vec![0.5f32; 40 * SR];
         samples[25 * SR..25 * SR + SR / 5].fill(0.0);
         let monologue = std::iter::once(0..40 * SR).collect::<Vec<_>>();
-        let pieces = plan_pieces(&samples, &monologue);
+        let pieces = plan_pieces(&samples, &monologue, MAX_PIECE);
         assert_eq!(pieces.len(), 2);
         let cut = pieces[0][0].end;
         assert!((25 * SR..25 * SR + SR / 5).contains(&cut), "cut at {cut}");

@@ -13,6 +13,8 @@ pub enum Engine {
     Parakeet,
     /// NVIDIA Nemotron Speech Streaming (cache-aware streaming transducer, ONNX).
     Nemotron,
+    /// Moonshine (Useful Sensors), English, ONNX: a folder of encoder, decoder and tokenizer.
+    Moonshine,
 }
 
 impl Engine {

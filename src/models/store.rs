@@ -53,6 +53,12 @@ pub enum StoreError {
     Invalid(String),
 }
 
+fn folder_name(path: &Path, spec: &str) -> String {
+    path.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| spec.to_string())
+}
+
 /// A model resolved to a file (Whisper) or folder (NeMo transducers) on disk.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedModel {
@@ -220,11 +226,15 @@ impl ModelStore {
     fn resolve_named(&self, spec: &str) -> Result<ResolvedModel, ResolveError> {
         let as_path = Path::new(spec);
         let looks_like_path = spec.contains(std::path::MAIN_SEPARATOR) || spec.ends_with(".bin");
+        if looks_like_path && crate::stt::moonshine::ModelFiles::looks_like(as_path) {
+            return Ok(ResolvedModel {
+                name: folder_name(as_path, spec),
+                path: as_path.to_path_buf(),
+                engine: Engine::Moonshine,
+            });
+        }
         if looks_like_path && ModelFiles::looks_like(as_path) {
-            let name = as_path
-                .file_name()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| spec.to_string());
+            let name = folder_name(as_path, spec);
             // Only a label: the engine reads from the model itself whether it streams.
             let engine = if name.contains("nemotron") || name.contains("streaming") {
                 Engine::Nemotron

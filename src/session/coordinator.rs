@@ -1,6 +1,7 @@
 //! The session thread: hotkey input → commands (through the [`PressClassifier`]), the
 //! microphone, and handing audio to the pipeline worker.
 
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,8 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     recording: Option<Recording>,
     prefer_raw: bool,
     paused: bool,
+    /// Raised at the release so the worker gives up refreshes that would only delay the text.
+    released: crate::stt::StopFlag,
 }
 
 impl<F: Fn(SessionEvent)> Coordinator<F> {
@@ -39,6 +42,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         source: Box<dyn CaptureSource>,
         jobs: Sender<WorkerMsg>,
         events: F,
+        released: crate::stt::StopFlag,
     ) -> Self {
         Coordinator {
             source,
@@ -49,6 +53,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             recording: None,
             prefer_raw: false,
             paused: false,
+            released,
         }
     }
 
@@ -181,6 +186,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         };
         // Told first, so the worker loads a model (if needed) while the microphone opens.
         let streaming = self.settings.speed.strategy == Strategy::Streaming;
+        self.released.store(false, Ordering::Relaxed);
         let prepare = if streaming {
             let job = Job::from_settings(Vec::new(), pressed, &self.settings);
             WorkerMsg::StreamStart(Box::new(job.options))
@@ -222,6 +228,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let Some(rec) = self.recording.take() else {
             return;
         };
+        self.released.store(true, Ordering::Relaxed);
         let recording = rec.mic.stop_recording();
         self.forward_live(&rec);
         let error = device_error.or(recording.error.map(|e| e.to_string()));

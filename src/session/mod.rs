@@ -123,14 +123,16 @@ impl Session {
         let (input, inbox) = channel();
         let (jobs, job_inbox) = channel();
         let done = input.clone();
-        let worker = Worker::new(pipeline, settings.clone(), done);
+        // Raised by the coordinator when the key comes up, read by the worker's decodes.
+        let released = crate::stt::StopFlag::default();
+        let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
         std::thread::Builder::new()
             .name("utter-pipeline".into())
             .spawn(move || worker.run(job_inbox))
             .expect("spawn the pipeline thread");
         let coordinator = std::thread::Builder::new()
             .name("utter-session".into())
-            .spawn(move || Coordinator::new(settings, source, jobs, events).run(inbox))
+            .spawn(move || Coordinator::new(settings, source, jobs, events, released).run(inbox))
             .expect("spawn the session thread");
         Session {
             input,

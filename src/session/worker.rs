@@ -32,10 +32,17 @@ pub(super) struct Worker {
     last_used: Instant,
     /// The text-so-far last reported, so only changes are sent.
     partial_sent: String,
+    /// Set by the coordinator when the key comes up.
+    released: crate::stt::StopFlag,
 }
 
 impl Worker {
-    pub(super) fn new(pipeline: Pipeline, settings: Settings, done: Sender<Input>) -> Self {
+    pub(super) fn new(
+        pipeline: Pipeline,
+        settings: Settings,
+        done: Sender<Input>,
+        released: crate::stt::StopFlag,
+    ) -> Self {
         Worker {
             pipeline,
             settings,
@@ -44,6 +51,7 @@ impl Worker {
             deferred: Vec::new(),
             last_used: Instant::now(),
             partial_sent: String::new(),
+            released,
         }
     }
 
@@ -77,11 +85,13 @@ impl Worker {
             WorkerMsg::Prepare => self.ensure_loaded(false),
             WorkerMsg::StreamStart(options) => {
                 self.ensure_loaded(false);
-                self.stream = self
-                    .pipeline
-                    .transcriber
-                    .as_mut()
-                    .map(|t| StreamingTranscription::new(t, *options));
+                self.stream = self.pipeline.transcriber.as_mut().map(|t| {
+                    StreamingTranscription::with_release_flag(
+                        t,
+                        *options,
+                        Some(self.released.clone()),
+                    )
+                });
                 self.partial_sent.clear();
             }
             WorkerMsg::Audio(block) => {

@@ -1,7 +1,9 @@
 //! Decoding while the key is held. Audio arrives in blocks; the VAD runs as it comes, and at
 //! each pause the pending speech is decoded in the background (primed with the text before
-//! it). On release only the tail is left — often nothing, when the user paused before letting
-//! go. The same VAD frames, speech ranges and piece planning as the batch path are used, so
+//! it). Engines whose cost follows the audio's length (Moonshine) also refresh the pending
+//! speech while it goes on, so the indicator shows the words as they are said and the
+//! release finds only the last moment undecoded. On release only the tail is left — often
+//! nothing, when the user paused before letting go. The same VAD frames, speech ranges and piece planning as the batch path are used, so
 //! the text matches transcribing the whole recording at once.
 //!
 //! Engines that stream by themselves (Nemotron) are fed every block instead: their text grows
@@ -36,6 +38,9 @@ pub struct StreamStats {
     pub stt_ms_after_release: f64,
     /// The release found the text already decoded.
     pub reused_decode: bool,
+    /// Refreshes while speech went on, and how many were given up at the release.
+    pub refreshes: usize,
+    pub refreshes_stopped: usize,
 }
 
 pub struct StreamingTranscription {
@@ -53,6 +58,8 @@ pub struct StreamingTranscription {
     /// The engine recognises the recording itself (no pause-triggered decodes).
     live: bool,
     live_text: String,
+    /// Set when the key comes up: a refresh in progress then gives up.
+    released: Option<crate::stt::StopFlag>,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -63,15 +70,22 @@ impl StreamingTranscription {
     /// Start a stream. The transcriber's VAD is reset and must not be used by anything else
     /// until [`finish`](Self::finish).
     pub fn new(transcriber: &mut Transcriber, options: TranscribeOptions) -> Self {
+        Self::with_release_flag(transcriber, options, None)
+    }
+
+    /// Like [`new`](Self::new); `released` is set (by another thread) when the key comes up,
+    /// so that a refresh still running then is given up instead of delaying the text.
+    pub fn with_release_flag(
+        transcriber: &mut Transcriber,
+        options: TranscribeOptions,
+        released: Option<crate::stt::StopFlag>,
+    ) -> Self {
         transcriber.vad_mut().reset();
         let live = transcriber.stt_mut().live_start().unwrap_or_else(|e| {
             tracing::warn!("live recognition did not start ({e}); decoding at pauses instead");
             false
         });
-        let params = StreamParams {
-            vad: transcriber.vad_params.clone(),
-            ..StreamParams::default()
-        };
+        let params = StreamParams::for_engine(transcriber.stt(), transcriber.vad_params.clone());
         Self {
             options,
             tracker: PauseTracker::new(&params),
@@ -85,6 +99,7 @@ impl StreamingTranscription {
             failed: None,
             live,
             live_text: String::new(),
+            released,
         }
     }
 
@@ -127,14 +142,22 @@ impl StreamingTranscription {
                 Ok(action) => action,
                 Err(e) => return self.fail(e),
             };
-            if let StreamAction::Decode { start, end, commit } = action {
-                let t = Instant::now();
-                let result = self.decode(transcriber, start, end);
-                self.stats.stt_ms_while_recording += ms_since(t);
-                match result {
-                    Ok(decoded) => self.keep(start, end, decoded, commit),
-                    Err(e) => return self.fail(e),
+            let (start, end, commit, refresh) = match action {
+                StreamAction::Wait => continue,
+                StreamAction::Decode { start, end, commit } => (start, end, commit, false),
+                StreamAction::Refresh { start, end } => (start, end, false, true),
+            };
+            let t = Instant::now();
+            let stop = if refresh { self.released.clone() } else { None };
+            let result = self.decode(transcriber, start, end, stop.as_ref());
+            self.stats.stt_ms_while_recording += ms_since(t);
+            self.stats.refreshes += usize::from(refresh);
+            match result {
+                Ok(decoded) => self.keep(start, end, decoded, commit),
+                Err(TranscribeError::Stt(crate::stt::SttError::Stopped)) => {
+                    self.stats.refreshes_stopped += 1;
                 }
+                Err(e) => return self.fail(e),
             }
         }
     }
@@ -179,6 +202,7 @@ impl StreamingTranscription {
         transcriber: &mut Transcriber,
         start: usize,
         end: usize,
+        stop: Option<&crate::stt::StopFlag>,
     ) -> Result<Decoded, TranscribeError> {
         let audio = &self.samples[self.frame_sample(start)..self.frame_sample(end)];
         let speech =
@@ -187,7 +211,13 @@ impl StreamingTranscription {
             return Ok(Decoded::default());
         }
         self.stats.decodes += 1;
-        Ok(transcriber.transcribe_speech(audio, &speech, &self.options, &self.committed.text)?)
+        Ok(transcriber.transcribe_speech(
+            audio,
+            &speech,
+            &self.options,
+            &self.committed.text,
+            stop,
+        )?)
     }
 
     fn keep(&mut self, start: usize, end: usize, decoded: Decoded, commit: bool) {
@@ -250,7 +280,7 @@ impl StreamingTranscription {
                 self.stats.reused_decode = true;
                 s.decoded
             }
-            _ => self.decode(transcriber, start, end)?,
+            _ => self.decode(transcriber, start, end, None)?,
         };
         self.stats.stt_ms_after_release = ms_since(t);
         let speech = segments_from_probabilities(&self.probs, &self.params.vad, self.samples.len());

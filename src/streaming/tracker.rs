@@ -22,9 +22,31 @@ pub struct StreamParams {
     pub pause_ms: u32,
     /// Speech needed in the pending audio before a pause commits it.
     pub min_commit_speech_ms: u32,
-    /// Pending audio longer than this is cut at its quietest point (Whisper's window is 30 s).
+    /// Pending audio longer than this is cut at its quietest point (below the engine's
+    /// longest piece).
     pub max_pending_ms: u32,
+    /// While speech goes on, decode the pending audio again after this much new audio
+    /// (engines whose cost follows the audio's length); `None`: only at pauses.
+    pub refresh_ms: Option<u32>,
 }
+
+impl StreamParams {
+    /// The cuts that suit an engine: pieces below its longest, refreshes when they are cheap.
+    pub fn for_engine(stt: &dyn crate::stt::SpeechToText, vad: VadParams) -> Self {
+        let piece_ms = (stt.max_piece_seconds() * 1000.0) as u32;
+        let default = Self::default();
+        Self {
+            vad,
+            max_pending_ms: default.max_pending_ms.min(piece_ms * 6 / 7),
+            refresh_ms: stt.cheap_redecode().then_some(REFRESH_MS),
+            ..default
+        }
+    }
+}
+
+/// How much new speech makes a refresh worth it: the text in the indicator follows the voice
+/// within about a second, and at release at most this much audio is new to the decoder.
+const REFRESH_MS: u32 = 800;
 
 impl Default for StreamParams {
     fn default() -> Self {
@@ -33,6 +55,7 @@ impl Default for StreamParams {
             pause_ms: 320,
             min_commit_speech_ms: 2000,
             max_pending_ms: 24_000,
+            refresh_ms: None,
         }
     }
 }
@@ -48,6 +71,12 @@ pub enum StreamAction {
         end: usize,
         commit: bool,
     },
+    /// Speech goes on: decode frames `start..end` again for a fresher guess (never final;
+    /// may be given up when the key comes up).
+    Refresh {
+        start: usize,
+        end: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +85,7 @@ pub struct PauseTracker {
     min_speech_frames: usize,
     min_commit_frames: usize,
     max_pending_frames: usize,
+    refresh_frames: Option<usize>,
     threshold: f32,
     neg_threshold: f32,
     /// Probabilities of the pending frames (from `pending_start`).
@@ -65,6 +95,9 @@ pub struct PauseTracker {
     silence_run: usize,
     /// Confirmed speech since the last decode.
     fresh_speech: bool,
+    /// Frames and speech frames since the last decode of any kind.
+    since_decode: usize,
+    speech_since_decode: usize,
 }
 
 impl PauseTracker {
@@ -74,6 +107,7 @@ impl PauseTracker {
             min_speech_frames: frames_for(params.vad.min_speech_ms).max(1),
             min_commit_frames: frames_for(params.min_commit_speech_ms),
             max_pending_frames: frames_for(params.max_pending_ms).max(2),
+            refresh_frames: params.refresh_ms.map(|ms| frames_for(ms).max(1)),
             threshold: params.vad.threshold,
             neg_threshold: params.vad.neg_threshold,
             pending: Vec::new(),
@@ -81,6 +115,8 @@ impl PauseTracker {
             voiced_run: 0,
             silence_run: 0,
             fresh_speech: false,
+            since_decode: 0,
+            speech_since_decode: 0,
         }
     }
 
@@ -101,6 +137,18 @@ impl PauseTracker {
     }
 
     pub fn push(&mut self, p: f32) -> StreamAction {
+        let action = self.decide(p);
+        if action == StreamAction::Wait {
+            self.since_decode += 1;
+            self.speech_since_decode += usize::from(p >= self.threshold);
+        } else {
+            self.since_decode = 0;
+            self.speech_since_decode = 0;
+        }
+        action
+    }
+
+    fn decide(&mut self, p: f32) -> StreamAction {
         self.pending.push(p);
         if p >= self.threshold {
             self.voiced_run += 1;
@@ -141,6 +189,16 @@ impl PauseTracker {
                 start,
                 end,
                 commit: true,
+            };
+        }
+        if let Some(every) = self.refresh_frames
+            && self.since_decode + 1 >= every
+            && self.speech_since_decode >= self.min_speech_frames
+            && self.voiced_run > 0
+        {
+            return StreamAction::Refresh {
+                start: self.pending_start,
+                end: self.frames_seen(),
             };
         }
         StreamAction::Wait
@@ -229,6 +287,38 @@ mod tests {
     }
 
     #[test]
+    fn cheap_engines_refresh_while_speech_goes_on_but_not_in_silence() {
+        let params = StreamParams {
+            refresh_ms: Some(800),
+            ..StreamParams::default()
+        };
+        let mut t = PauseTracker::new(&params);
+        let actions = feed(&mut t, &[(0.0, 1000), (0.9, 3000), (0.0, 3000)]);
+        let refreshes: Vec<_> = actions
+            .iter()
+            .filter(|a| matches!(a, StreamAction::Refresh { .. }))
+            .collect();
+        // About one per 800 ms of speech, none in the silences around it.
+        assert!((3..=4).contains(&refreshes.len()), "{actions:?}");
+        for a in &refreshes {
+            let StreamAction::Refresh { start, end } = **a else {
+                unreachable!()
+            };
+            assert_eq!(start, 0);
+            assert!(end > frames(1000) && end <= frames(4000), "{end}");
+        }
+        // The pause still decodes and commits the whole stretch.
+        assert!(matches!(
+            actions.last(),
+            Some(StreamAction::Decode { commit: true, .. })
+        ));
+        // Without refresh_ms nothing changes.
+        let mut plain = PauseTracker::new(&StreamParams::default());
+        let actions = feed(&mut plain, &[(0.0, 1000), (0.9, 3000), (0.0, 3000)]);
+        assert_eq!(actions.len(), 1);
+    }
+
+    #[test]
     fn a_monologue_without_pauses_is_cut_before_the_window_ends() {
         let params = StreamParams::default();
         let mut t = PauseTracker::new(&params);
@@ -241,7 +331,7 @@ mod tests {
         assert!(!actions.is_empty());
         for a in &actions {
             let StreamAction::Decode { start, end, commit } = *a else {
-                unreachable!()
+                panic!("{a:?}")
             };
             assert!(commit);
             assert!(end - start <= frames(params.max_pending_ms));

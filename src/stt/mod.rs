@@ -1,8 +1,11 @@
-//! Speech-to-text engines behind one trait, so Whisper and the NVIDIA transducers are interchangeable.
+//! Speech-to-text engines behind one trait, so Whisper, Moonshine and the NVIDIA transducers are
+//! interchangeable.
 
+pub mod moonshine;
 pub mod nemo;
 mod whisper;
 
+pub use moonshine::MoonshineEngine;
 pub use nemo::NemoEngine;
 pub use whisper::{WhisperEngine, check_ggml_file, scaled_audio_ctx};
 
@@ -48,6 +51,10 @@ pub enum AudioContext {
     Scaled,
 }
 
+/// Set from another thread to ask a decode in progress to give up (the key came up and its
+/// result would come too late to be useful).
+pub type StopFlag = std::sync::Arc<std::sync::atomic::AtomicBool>;
+
 /// What to decode and how.
 #[derive(Debug, Clone, Default)]
 pub struct SttRequest {
@@ -57,6 +64,8 @@ pub struct SttRequest {
     /// Text the model is primed with: custom vocabulary, or the text before this segment.
     pub prompt: Option<String>,
     pub audio_context: AudioContext,
+    /// Engines that can stop early check this between steps and return [`SttError::Stopped`].
+    pub stop: Option<StopFlag>,
 }
 
 /// Decoded text of one piece of audio.
@@ -82,6 +91,8 @@ pub enum SttError {
     EnglishOnly { model: String, what: String },
     #[error("speech recognition failed: {0}")]
     Decode(String),
+    #[error("the decode was stopped because its result is no longer needed")]
+    Stopped,
 }
 
 /// A loaded speech-to-text model, kept warm between calls.
@@ -93,6 +104,18 @@ pub trait SpeechToText: Send {
     fn is_multilingual(&self) -> bool;
     /// Transcribe 16 kHz mono audio that is known to contain speech.
     fn transcribe(&mut self, audio: &[f32], request: &SttRequest) -> Result<SttOutput, SttError>;
+
+    /// Longest piece of audio the engine transcribes well in one call; longer speech is cut
+    /// (at pauses, else at the quietest point) into pieces no longer than this.
+    fn max_piece_seconds(&self) -> f32 {
+        28.0
+    }
+
+    /// Whether decoding the same speech again with more audio is cheap (the cost follows the
+    /// audio's length): then the text is refreshed while the user speaks, not only at pauses.
+    fn cheap_redecode(&self) -> bool {
+        false
+    }
 
     /// Streaming engines (Nemotron) recognise a recording while it is being made. Starts a
     /// live recognition; `false` when the engine cannot stream.
@@ -130,6 +153,11 @@ pub fn load_engine(
             threads,
         )?)),
         Engine::Parakeet | Engine::Nemotron => Ok(Box::new(NemoEngine::load(
+            &model.path,
+            &model.name,
+            threads,
+        )?)),
+        Engine::Moonshine => Ok(Box::new(MoonshineEngine::load(
             &model.path,
             &model.name,
             threads,
