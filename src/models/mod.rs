@@ -3,9 +3,11 @@
 mod archive;
 mod catalog;
 mod download;
+mod parts;
 mod store;
 
 pub use archive::ArchiveError;
-pub use catalog::{Catalog, CatalogError, Engine, ModelEntry};
+pub use catalog::{Catalog, CatalogError, Engine, ModelEntry, ModelPart};
 pub use download::{DownloadError, DownloadOptions, DownloadProgress, Downloader};
+pub use parts::PartsError;
 pub use store::{InstallError, ModelStatus, ModelStore, ResolveError, ResolvedModel, StoreError};

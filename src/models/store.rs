@@ -38,6 +38,8 @@ pub enum InstallError {
     Download(#[from] DownloadError),
     #[error(transparent)]
     Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Parts(#[from] super::parts::PartsError),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,9 @@ impl ModelStore {
 
     pub fn is_installed(&self, entry: &ModelEntry) -> bool {
         let path = self.path_of(entry);
+        if !entry.parts.is_empty() {
+            return super::parts::is_installed(entry, &path);
+        }
         if entry.archive {
             return ModelFiles::locate(&path).is_ok();
         }
@@ -129,18 +134,25 @@ impl ModelStore {
         }
     }
 
-    /// Download `entry` from `url` (resuming, verified) and put it in place; archives are
-    /// extracted and their layout checked before they replace anything.
+    /// Download `entry` (resuming, verified) and put it in place; archives are extracted and
+    /// their layout checked before they replace anything. `url` overrides where it comes
+    /// from: the file's URL, or for a multi-file model the folder holding its sources.
     pub fn install(
         &self,
         entry: &ModelEntry,
         downloader: &Downloader,
-        url: &str,
+        url: Option<&str>,
         progress: &mut dyn FnMut(DownloadProgress),
     ) -> Result<PathBuf, InstallError> {
+        let dest = self.path_of(entry);
+        if !entry.parts.is_empty() {
+            super::parts::install(entry, &dest, downloader, url, progress)?;
+            return Ok(dest);
+        }
+        let url = url.map_or_else(|| entry.download_url(), str::to_string);
+        let url = url.as_str();
         let download = self.download_path(entry);
         downloader.download(url, entry.size, entry.checksum(), &download, progress)?;
-        let dest = self.path_of(entry);
         if entry.archive {
             let installed = archive::install_tar_bz2(&download, &dest);
             // The archive is only a vehicle: once extracted, or found unusable in full, it goes
@@ -388,7 +400,7 @@ impl ModelStore {
     /// Remove an installed model (and any partial download of it).
     pub fn delete(&self, name: &str) -> Result<PathBuf, StoreError> {
         let path = match self.catalog.models.iter().find(|m| m.name == name) {
-            Some(entry) if entry.archive => {
+            Some(entry) if entry.is_folder() => {
                 let _ = std::fs::remove_file(partial_path(&self.download_path(entry)));
                 let dir = self.path_of(entry);
                 std::fs::remove_dir_all(&dir).map_err(|source| StoreError::Io {

@@ -35,6 +35,15 @@ pub fn transcriber(model_file: &str) -> Transcriber {
     Transcriber::new(vad, Box::new(stt))
 }
 
+/// VAD + Moonshine from `../shared/models/<folder>` (moonshine-tiny-en: ONNX + tokenizer.json;
+/// moonshine-base-en: `.ort` + tokenizer.bin).
+pub fn moonshine_transcriber(folder: &str) -> Transcriber {
+    let vad = SileroVad::load(&models_dir().join("silero_vad.onnx")).expect("VAD loads");
+    let stt = utter::stt::MoonshineEngine::load(&models_dir().join(folder), folder, 2)
+        .expect("Moonshine loads");
+    Transcriber::new(vad, Box::new(stt))
+}
+
 pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }

@@ -16,12 +16,13 @@ pub enum ModelsCommand {
         json: bool,
     },
     /// Download a model (resumes an interrupted download; verifies the SHA-256 where the
-    /// catalog pins one; extracts archived models).
+    /// catalog pins one; extracts archived models and the files of multi-file models).
     Download {
         /// Model name(s) from `utter models list`.
         #[arg(required = true)]
         names: Vec<String>,
         /// Fetch from this URL instead of the catalog's (a mirror); the checksum is still verified.
+        /// For multi-file models (Moonshine): the folder that holds their packages.
         #[arg(long)]
         url: Option<String>,
         /// Give up when no data arrives for this many seconds.
@@ -128,11 +129,10 @@ fn download(
         .progress_chars("=> "),
     );
     bar.set_message(name.to_string());
-    let source = url.map_or_else(|| entry.download_url(), str::to_string);
-    let result = store.install(entry, downloader, &source, &mut |p| {
+    let result = store.install(entry, downloader, url, &mut |p| {
         bar.set_length(p.total);
         bar.set_position(p.downloaded);
-        if p.downloaded == p.total && entry.archive {
+        if p.downloaded == p.total && entry.is_folder() {
             bar.set_message(format!("{name}: extracting"));
         }
     });

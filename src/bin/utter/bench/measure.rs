@@ -1,0 +1,256 @@
+//! The measurements: dictations through a warm session fed by a simulated microphone, the
+//! corpus transcribed whole, the VAD's cost, memory and idle CPU.
+
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use utter::audio::SimulatedMicrophone;
+use utter::eval::corpus::{Clip, Utterance};
+use utter::eval::word_error_rate;
+use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
+use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent};
+use utter::settings::{Settings, Strategy};
+use utter::stt::AudioContext;
+use utter::transcriber::{TranscribeOptions, Transcriber};
+use utter::vad::FRAME_SAMPLES;
+
+use super::report::{LatencyRow, RtfRow, percentile, round};
+
+pub fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::Batch => "batch",
+        Strategy::Streaming => "streaming",
+    }
+}
+
+/// Word error rate in percent over several dictations, weighted by reference length.
+pub fn corpus_wer(pairs: &[(String, String)]) -> f64 {
+    let words = |t: &str| utter::eval::normalize(t).len() as f64;
+    let total: f64 = pairs.iter().map(|(r, _)| words(r)).sum();
+    let errors: f64 = pairs
+        .iter()
+        .map(|(r, h)| word_error_rate(r, h) * words(r))
+        .sum();
+    round(100.0 * errors / total.max(1.0))
+}
+
+pub fn vad_us_per_frame(transcriber: &mut Transcriber, clips: &[Clip]) -> Result<f64> {
+    let audio: Vec<f32> = clips
+        .iter()
+        .flat_map(|c| c.samples.clone())
+        .take(30 * 16_000)
+        .collect();
+    let vad = transcriber.vad_mut();
+    vad.reset();
+    let start = Instant::now();
+    let mut frames = 0;
+    for frame in audio.chunks_exact(FRAME_SAMPLES) {
+        vad.speech_probability(frame)?;
+        frames += 1;
+    }
+    Ok(round(
+        start.elapsed().as_secs_f64() * 1e6 / f64::from(frames.max(1)),
+    ))
+}
+
+/// Transcribe each piece of audio whole: (real-time factor over the speech, WER %).
+pub fn transcribe_all(
+    transcriber: &mut Transcriber,
+    options: &TranscribeOptions,
+    audio: &[(&[f32], &str)],
+) -> Result<(f64, f64)> {
+    let (mut stt_s, mut speech_s) = (0.0, 0.0);
+    let mut pairs = Vec::new();
+    for (samples, reference) in audio {
+        let t = transcriber.transcribe(samples, options)?;
+        stt_s += t.timings.stt_ms / 1000.0;
+        speech_s += t.speech_s;
+        pairs.push((reference.to_string(), t.text));
+    }
+    let rtf = (stt_s / speech_s.max(1e-9) * 1000.0).round() / 1000.0;
+    Ok((rtf, corpus_wer(&pairs)))
+}
+
+/// Whisper's encoder window: the full 30 s against one scaled to the audio.
+pub fn whisper_windows(
+    transcriber: &mut Transcriber,
+    options: &TranscribeOptions,
+    utterances: &[Utterance],
+) -> Result<Vec<RtfRow>> {
+    let audio: Vec<(&[f32], &str)> = utterances
+        .iter()
+        .map(|u| (u.samples.as_slice(), u.reference.as_str()))
+        .collect();
+    [
+        (AudioContext::Full, "full"),
+        (AudioContext::Scaled, "scaled"),
+    ]
+    .into_iter()
+    .map(|(audio_context, name)| {
+        let options = TranscribeOptions {
+            audio_context,
+            ..options.clone()
+        };
+        let (rtf, wer_percent) = transcribe_all(transcriber, &options, &audio)?;
+        Ok(RtfRow {
+            audio_ctx: name,
+            rtf,
+            wer_percent,
+        })
+    })
+    .collect()
+}
+
+/// Throws the text away: the bench measures up to the moment it would be typed.
+#[derive(Default)]
+struct Discard;
+
+impl TextSink for Discard {
+    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
+        Ok(Delivered::default())
+    }
+}
+
+/// One warm session, as the app runs it, recording from a simulated microphone.
+pub struct SessionBench {
+    session: Session,
+    mic: SimulatedMicrophone,
+    played: Receiver<Instant>,
+    finished: Receiver<Box<DictationReport>>,
+    settings: Settings,
+}
+
+impl SessionBench {
+    pub fn start(transcriber: Transcriber, settings: Settings) -> SessionBench {
+        let pipeline = Pipeline {
+            transcriber: Some(transcriber),
+            cleaner: None,
+            output: Box::new(Discard),
+            history: None,
+            recordings_dir: None,
+        };
+        let (mic, played) = SimulatedMicrophone::new();
+        let (tx, finished) = channel();
+        let session = Session::start_with_source(
+            settings.clone(),
+            pipeline,
+            Box::new(mic.clone()),
+            move |event| {
+                if let SessionEvent::Finished { report } = event {
+                    let _ = tx.send(report);
+                }
+            },
+        );
+        SessionBench {
+            session,
+            mic,
+            played,
+            finished,
+            settings,
+        }
+    }
+
+    pub fn measure(
+        &mut self,
+        size: f64,
+        strategy: Strategy,
+        utterances: &[Utterance],
+    ) -> Result<LatencyRow> {
+        self.settings.speed.strategy = strategy;
+        self.session
+            .send(Input::Settings(Box::new(self.settings.clone())));
+        let mut latencies = Vec::new();
+        let mut pairs = Vec::new();
+        for u in utterances {
+            let report = self.dictate(u)?;
+            if let Some(error) = &report.error {
+                bail!("dictation failed: {error}");
+            }
+            let ms = report
+                .timings
+                .iter()
+                .find(|(k, _)| k == "release_to_text")
+                .map(|(_, v)| *v)
+                .context("no release_to_text timing")?;
+            latencies.push(ms);
+            pairs.push((u.reference.clone(), report.text.clone()));
+        }
+        Ok(LatencyRow {
+            utterance_s: size,
+            strategy: strategy_name(strategy),
+            p50: round(percentile(&latencies, 50.0)),
+            p95: round(percentile(&latencies, 95.0)),
+            runs: latencies.len(),
+            wer_percent: corpus_wer(&pairs),
+        })
+    }
+
+    fn dictate(&mut self, utterance: &Utterance) -> Result<DictationReport> {
+        let timeout = Duration::from_secs_f64(utterance.seconds() * 3.0 + 60.0);
+        self.mic.queue(utterance.samples.clone());
+        self.session.send(Input::Press(Instant::now()));
+        self.played
+            .recv_timeout(timeout)
+            .context("the simulated microphone did not finish playing")?;
+        self.session.send(Input::Release(Instant::now()));
+        let report = self
+            .finished
+            .recv_timeout(timeout)
+            .context("the dictation did not finish")?;
+        Ok(*report)
+    }
+}
+
+/// Cut the silence after the last word down to `keep_ms` (a level 30 dB under the loudest
+/// 20 ms marks the end of speech).
+pub fn trim_trailing_silence(samples: &mut Vec<f32>, keep_ms: u32) {
+    const WINDOW: usize = 320;
+    let rms: Vec<f32> = samples
+        .chunks(WINDOW)
+        .map(|w| (w.iter().map(|s| s * s).sum::<f32>() / w.len() as f32).sqrt())
+        .collect();
+    let loudest = rms.iter().copied().fold(0.0f32, f32::max);
+    let Some(last) = rms.iter().rposition(|&r| r > loudest * 0.03) else {
+        return;
+    };
+    let end = (last + 1) * WINDOW + (keep_ms as usize * 16);
+    samples.truncate(end.min(samples.len()));
+}
+
+/// The process's CPU time (user + system) over `window` while the session sits idle.
+pub fn idle_cpu_percent(window: Duration) -> f64 {
+    let before = cpu_seconds();
+    std::thread::sleep(window);
+    let after = cpu_seconds();
+    match (before, after) {
+        (Some(b), Some(a)) => 100.0 * (a - b) / window.as_secs_f64(),
+        _ => f64::NAN,
+    }
+}
+
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Ticks are USER_HZ, which is 100 on Linux.
+    Some(ticks / 100.0)
+}
+
+/// Start a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}

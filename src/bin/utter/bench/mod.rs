@@ -1,0 +1,191 @@
+//! `utter bench`: how fast text is ready after the key comes up, measured through the app's
+//! own session code with a simulated microphone playing real speech at real-time pace —
+//! for one model or several side by side (same utterances, one process, one after another).
+
+mod measure;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use utter::eval::corpus::{Clip, Utterance, build_utterances, load_clips};
+use utter::settings::{Settings, Strategy};
+
+use crate::{RecognitionArgs, engine};
+use measure::SessionBench;
+use report::{BenchReport, ModelReport, round};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Several models to compare, separated by commas (each a name or a path), e.g.
+    /// `--model moonshine-base-en,moonshine-tiny-en,base-q8_0`.
+    #[command(flatten)]
+    recognition: RecognitionArgs,
+    /// Speech corpus: a folder with manifest.tsv and its WAV files (default: $UTTER_BENCH_CORPUS,
+    /// else ../shared/eval).
+    #[arg(long)]
+    corpus: Option<PathBuf>,
+    /// Utterance lengths in seconds.
+    #[arg(long, value_delimiter = ',', default_value = "2,5,10,30")]
+    sizes: Vec<f64>,
+    /// Dictations per length and strategy (p50/p95 are over these).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Release the key this long after the last word (cuts the recordings' trailing silence;
+    /// the hardest case is a release right as the speech ends). Default: as recorded.
+    #[arg(long)]
+    trailing_silence_ms: Option<u32>,
+}
+
+/// `count` utterances, repeating the available ones when there are fewer.
+fn pick(utterances: &[Utterance], count: usize) -> Vec<Utterance> {
+    utterances.iter().cycle().take(count).cloned().collect()
+}
+
+pub fn run(args: &BenchArgs) -> Result<ExitCode> {
+    let corpus = args
+        .corpus
+        .clone()
+        .or_else(|| std::env::var_os("UTTER_BENCH_CORPUS").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("../shared/eval"));
+    let clips = load_clips(&corpus, "en").with_context(|| {
+        format!(
+            "no speech to benchmark with in {} (pass --corpus DIR)",
+            corpus.display()
+        )
+    })?;
+    if args.runs == 0 || args.sizes.is_empty() {
+        bail!("--runs and --sizes must not be empty");
+    }
+    let models: Vec<Option<String>> = match &args.recognition.model {
+        Some(list) => list
+            .split(',')
+            .map(|m| m.trim())
+            .filter(|m| !m.is_empty())
+            .map(|m| Some(m.to_string()))
+            .collect(),
+        None => vec![None],
+    };
+    // The same utterances for every model.
+    let mut dictations = Vec::new();
+    for &size in &args.sizes {
+        let mut utterances = pick(&build_utterances(&clips, size, args.runs), args.runs);
+        if let Some(ms) = args.trailing_silence_ms {
+            for u in &mut utterances {
+                measure::trim_trailing_silence(&mut u.samples, ms);
+            }
+        }
+        if utterances.is_empty() {
+            bail!("the corpus has no speech to make {size} s utterances from");
+        }
+        dictations.push((size, utterances));
+    }
+    let threads = args
+        .recognition
+        .threads
+        .unwrap_or_else(utter::session::loader::default_threads);
+    let progress = |what: &str| {
+        if !args.recognition.json {
+            eprintln!("{what}…");
+        }
+    };
+
+    let mut reports = Vec::new();
+    let mut vad_us_per_frame = f64::NAN;
+    for model in models {
+        let recognition = RecognitionArgs {
+            model,
+            ..args.recognition.clone()
+        };
+        let (report, vad) = bench_model(&recognition, &clips, &dictations, &progress)?;
+        vad_us_per_frame = vad;
+        reports.push(report);
+    }
+    let report = BenchReport {
+        threads,
+        trailing_silence_ms: args.trailing_silence_ms,
+        models: reports,
+        vad_us_per_frame,
+    };
+    if args.recognition.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        report::print_table(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Everything measured for one model; its memory is freed before the next one loads.
+fn bench_model(
+    recognition: &RecognitionArgs,
+    clips: &[Clip],
+    dictations: &[(f64, Vec<Utterance>)],
+    progress: &dyn Fn(&str),
+) -> Result<(ModelReport, f64)> {
+    // No model in the settings: the session keeps the transcriber it is given.
+    let settings = Settings {
+        language: recognition.language.clone(),
+        ..Settings::default()
+    };
+    measure::reset_peak_rss();
+    let mut loaded = engine::load(recognition, &settings)?;
+    let model = loaded.transcriber.stt().model_name().to_string();
+    let engine_name = loaded.transcriber.stt().engine().to_string();
+    progress(&format!("{model}: VAD"));
+    let vad = measure::vad_us_per_frame(&mut loaded.transcriber, clips)?;
+    progress(&format!("{model}: the corpus, whole clips"));
+    let audio: Vec<(&[f32], &str)> = clips
+        .iter()
+        .map(|c| (c.samples.as_slice(), c.reference.as_str()))
+        .collect();
+    let (rtf, corpus_wer_percent) =
+        measure::transcribe_all(&mut loaded.transcriber, &loaded.options, &audio)?;
+    let stt_rtf = if engine_name == "whisper" {
+        progress(&format!("{model}: Whisper's encoder window"));
+        let ten = dictations
+            .iter()
+            .find(|(s, _)| *s == 10.0)
+            .map_or_else(|| dictations[0].1.clone(), |(_, u)| u.clone());
+        measure::whisper_windows(&mut loaded.transcriber, &loaded.options, &ten)?
+    } else {
+        Vec::new()
+    };
+
+    let mut sessions = SessionBench::start(loaded.transcriber, settings);
+    let mut release_to_text_ms = Vec::new();
+    for (size, utterances) in dictations {
+        for strategy in [Strategy::Batch, Strategy::Streaming] {
+            progress(&format!(
+                "{model}: {size} s dictations, {}",
+                measure::strategy_name(strategy)
+            ));
+            release_to_text_ms.push(sessions.measure(*size, strategy, utterances)?);
+        }
+    }
+    progress(&format!("{model}: idle CPU"));
+    // Worker threads settle first (ONNX Runtime's spin briefly after the last run).
+    std::thread::sleep(Duration::from_millis(500));
+    let idle_cpu_percent = round(measure::idle_cpu_percent(Duration::from_secs(3)));
+    drop(sessions);
+    let ratio = report::ratios(&release_to_text_ms);
+    Ok((
+        ModelReport {
+            model,
+            engine: engine_name,
+            load_ms: round(loaded.load_ms),
+            peak_rss_mb: round(measure::peak_rss_mb()),
+            corpus_wer_percent,
+            corpus_clips: clips.len(),
+            rtf,
+            release_to_text_ms,
+            ratio,
+            stt_rtf,
+            idle_cpu_percent,
+        },
+        vad,
+    ))
+}

@@ -1,0 +1,182 @@
+//! Moonshine while the key is held: the words match decoding the whole recording at once, and
+//! the recording indicator's text grows as the user speaks (a simulated microphone playing
+//! real speech in real time through the app's session).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{moonshine_transcriber, shared_dir};
+use utter::eval::corpus::{Utterance, build_utterances, load_clips};
+use utter::eval::{normalize, word_error_rate};
+use utter::session::{Input, Pipeline, Session, SessionEvent};
+use utter::streaming::StreamingTranscription;
+use utter::stt::Language;
+use utter::transcriber::{TranscribeOptions, Transcriber};
+
+/// Blocks as the capture thread delivers them (20 ms).
+const BLOCK: usize = 320;
+
+fn options() -> TranscribeOptions {
+    TranscribeOptions {
+        language: Language::parse("en"),
+        ..TranscribeOptions::default()
+    }
+}
+
+fn corpus_wer(pairs: &[(String, String)]) -> f64 {
+    let words: usize = pairs.iter().map(|(r, _)| normalize(r).len()).sum();
+    let errors: f64 = pairs
+        .iter()
+        .map(|(r, h)| word_error_rate(r, h) * normalize(r).len() as f64)
+        .sum();
+    errors / words as f64
+}
+
+fn utterances() -> Vec<Utterance> {
+    let clips = load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
+    let mut all = build_utterances(&clips, 10.0, 5);
+    all.extend(build_utterances(&clips, 30.0, 2));
+    all
+}
+
+#[test]
+fn streaming_gives_the_words_of_batch_decoding() {
+    let mut t = moonshine_transcriber("moonshine-tiny-en");
+    let (mut batch, mut streamed) = (Vec::new(), Vec::new());
+    let mut refreshes = 0;
+    for u in utterances() {
+        let b = t.transcribe(&u.samples, &options()).unwrap().text;
+        let mut s = StreamingTranscription::new(&mut t, options());
+        for chunk in u.samples.chunks(BLOCK) {
+            s.push(&mut t, chunk);
+        }
+        let (out, stats) = s.finish(&mut t, &u.samples).unwrap();
+        refreshes += stats.refreshes;
+        eprintln!(
+            "{:.1} s, {} refreshes, {} commits\n  batch:  {b}\n  stream: {}",
+            u.seconds(),
+            stats.refreshes,
+            stats.committed_segments,
+            out.text
+        );
+        batch.push((u.reference.clone(), b));
+        streamed.push((u.reference, out.text));
+    }
+    let (wb, ws) = (corpus_wer(&batch), corpus_wer(&streamed));
+    eprintln!(
+        "WER batch {:.2} %, streaming {:.2} %",
+        wb * 100.0,
+        ws * 100.0
+    );
+    assert!(
+        refreshes >= 10,
+        "refreshed while speech went on ({refreshes})"
+    );
+    assert!(
+        wb < 0.20,
+        "batch WER {wb:.3} is implausible for Moonshine tiny"
+    );
+    assert!(ws <= wb + 0.01, "streaming WER {ws:.3} vs batch {wb:.3}");
+}
+
+/// Keeps what would be typed.
+#[derive(Clone, Default)]
+struct Collect(Arc<Mutex<Vec<String>>>);
+
+impl utter::output::TextSink for Collect {
+    fn deliver(
+        &mut self,
+        _: &utter::output::OutputSettings,
+        text: &str,
+    ) -> Result<utter::output::Delivered, utter::output::OutputError> {
+        self.0.lock().unwrap().push(text.to_string());
+        Ok(utter::output::Delivered::default())
+    }
+}
+
+fn session(
+    transcriber: Transcriber,
+    sink: Collect,
+) -> (
+    Session,
+    utter::audio::SimulatedMicrophone,
+    std::sync::mpsc::Receiver<Instant>,
+    std::sync::mpsc::Receiver<SessionEvent>,
+) {
+    let pipeline = Pipeline {
+        transcriber: Some(transcriber),
+        cleaner: None,
+        output: Box::new(sink),
+        history: None,
+        recordings_dir: None,
+    };
+    let settings = utter::settings::Settings {
+        language: "en".into(),
+        ..utter::settings::Settings::default()
+    };
+    let (mic, played) = utter::audio::SimulatedMicrophone::new();
+    let (events, received) = std::sync::mpsc::channel();
+    let session = Session::start_with_source(settings, pipeline, Box::new(mic.clone()), move |e| {
+        let _ = events.send(e);
+    });
+    (session, mic, played, received)
+}
+
+#[test]
+fn the_indicator_text_grows_while_the_key_is_held() {
+    let u = utterances().into_iter().next().expect("a 10 s utterance");
+    let sink = Collect::default();
+    let (session, mic, played, events) =
+        session(moonshine_transcriber("moonshine-tiny-en"), sink.clone());
+    mic.queue(u.samples.clone());
+    session.send(Input::Press(Instant::now()));
+    // Text shown while the audio is still playing, i.e. while the key is held.
+    let mut partials: Vec<(Instant, String)> = Vec::new();
+    let played_at = loop {
+        if let Ok(at) = played.try_recv() {
+            break at;
+        }
+        if let Ok(SessionEvent::Partial { text }) = events.recv_timeout(Duration::from_millis(20)) {
+            partials.push((Instant::now(), text));
+        }
+    };
+    session.send(Input::Release(Instant::now()));
+    let report = loop {
+        match events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("dictation finished")
+        {
+            SessionEvent::Finished { report } => break report,
+            SessionEvent::Partial { text } => partials.push((Instant::now(), text)),
+            _ => {}
+        }
+    };
+    let held: Vec<&String> = partials
+        .iter()
+        .filter(|(at, _)| *at <= played_at)
+        .map(|(_, text)| text)
+        .collect();
+    eprintln!("{held:#?}\nfinal: {}", report.text);
+    assert!(
+        held.len() >= 4,
+        "the text changed {} times while held",
+        held.len()
+    );
+    let words = |t: &str| normalize(t).len();
+    // It grows: later guesses hold more words, and the last one held most of what was said.
+    assert!(words(held[held.len() - 1]) > words(held[0]));
+    let first_half = &held[..held.len() / 2];
+    assert!(first_half.iter().all(|t| words(t) < words(&u.reference)));
+    let wer = word_error_rate(&u.reference, held[held.len() - 1]);
+    assert!(
+        wer <= 0.5,
+        "last text while held: {:?}",
+        held[held.len() - 1]
+    );
+    // And the dictation's words are right.
+    let wer = word_error_rate(&u.reference, &report.text);
+    assert!(wer <= 0.25, "WER {wer:.2}: {:?}", report.text);
+    assert_eq!(sink.0.lock().unwrap().concat().trim(), report.text.trim());
+}
