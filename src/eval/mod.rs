@@ -2,7 +2,21 @@
 
 pub mod corpus;
 
-/// Lower-case, strip punctuation, split hyphenated words, spell out small numbers.
+/// Hesitations that carry no words; dropped on both sides, as Whisper's English normaliser does.
+const FILLERS: [&str; 7] = ["uh", "um", "hmm", "mm", "mhm", "mmm", "er"];
+
+/// Spellings of the same spoken words, mapped to one form on both sides.
+const SAME_WORDS: [(&str, &str); 6] = [
+    ("gonna", "going to"),
+    ("wanna", "want to"),
+    ("gotta", "got to"),
+    ("alright", "all right"),
+    ("okay", "ok"),
+    ("seatbelts", "seat belts"),
+];
+
+/// Lower-case, strip punctuation, split hyphenated words, spell out small numbers, drop
+/// hesitations and use one spelling for words written several ways ("gonna"/"going to").
 pub fn normalize(text: &str) -> Vec<String> {
     let cleaned: String = text
         .chars()
@@ -18,9 +32,13 @@ pub fn normalize(text: &str) -> Vec<String> {
         .split_whitespace()
         .map(|w| w.trim_matches('\''))
         .filter(|w| !w.is_empty())
+        .filter(|w| !FILLERS.contains(w))
         .flat_map(|w| match w.parse::<u32>() {
             Ok(n) if n < 1000 => number_words(n),
-            _ => vec![w.to_string()],
+            _ => match SAME_WORDS.iter().find(|(variant, _)| *variant == w) {
+                Some((_, canonical)) => canonical.split(' ').map(str::to_string).collect(),
+                None => vec![w.to_string()],
+            },
         })
         .collect()
 }
@@ -122,6 +140,18 @@ mod tests {
         assert_eq!(word_error_rate("at three forty five", "at 345"), 0.25);
         assert_eq!(normalize("345"), vec!["three", "hundred", "forty", "five"]);
         assert_eq!(normalize("well-known it's"), vec!["well", "known", "it's"]);
+    }
+
+    #[test]
+    fn hesitations_and_spellings_of_the_same_words_are_not_errors() {
+        assert_eq!(
+            word_error_rate(
+                "uh so we're gonna go alright",
+                "So we're going to go. All right."
+            ),
+            0.0
+        );
+        assert_eq!(word_error_rate("ok then", "Okay, um, then"), 0.0);
     }
 
     #[test]

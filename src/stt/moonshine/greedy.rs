@@ -55,6 +55,7 @@ pub fn decode(
     encoded: &Encoded,
     hint: &[u32],
     limit: usize,
+    min_tokens: usize,
     stop: Option<&crate::stt::StopFlag>,
 ) -> Result<Decoded, DecodeError> {
     let stopped = || stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
@@ -67,11 +68,15 @@ pub fn decode(
         steps: 1,
         ..Decoded::default()
     };
-    let agreed = hint.iter().zip(&best).take_while(|(h, b)| h == b).count();
+    let agreed = hint
+        .iter()
+        .zip(&best)
+        .take_while(|(h, b)| **h == b.token)
+        .count();
     out.tokens.extend_from_slice(&hint[..agreed]);
     out.reused = agreed;
     cache.truncate(agreed + 1)?;
-    let mut next = best[agreed];
+    let mut next = choose(best[agreed], out.tokens.len(), min_tokens);
     if let Some(keep) = loop_start(&out.tokens) {
         out.tokens.truncate(keep);
         out.looped = true;
@@ -97,9 +102,27 @@ pub fn decode(
         let (best, extended) = nets.decode(encoded, &[next], Some(cache))?;
         out.steps += 1;
         cache = extended;
-        next = best[0];
+        next = choose(best[0], out.tokens.len(), min_tokens);
     }
 }
+
+/// The next token; an end before `min_tokens` is not taken (the audio is known to be speech,
+/// and Moonshine sometimes ends at once on a piece that starts with a hesitation).
+fn choose(best: super::network::Best, have: usize, min_tokens: usize) -> u32 {
+    if best.token == END && have < min_tokens {
+        best.other_than_end
+    } else {
+        best.token
+    }
+}
+
+/// Fewest tokens for audio of this length that the VAD found to be speech.
+pub fn min_tokens(samples: usize) -> usize {
+    let seconds = samples as f64 / f64::from(crate::SAMPLE_RATE);
+    (seconds * MIN_TOKENS_PER_SECOND) as usize
+}
+
+const MIN_TOKENS_PER_SECOND: f64 = 0.5;
 
 /// If `tokens` ends in a loop — a span of up to 64 tokens repeated at least 3 times and 12
 /// tokens in all — the length to keep (up to and including its first occurrence).

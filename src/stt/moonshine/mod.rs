@@ -127,6 +127,7 @@ impl MoonshineEngine {
             &encoded,
             hint,
             greedy::token_limit(audio.len()),
+            greedy::min_tokens(audio.len()),
             stop,
         )
         .map_err(|e| match e {
@@ -140,9 +141,11 @@ impl MoonshineEngine {
             looped: decoded.looped,
             truncated: decoded.truncated,
         };
-        if decoded.looped || decoded.truncated {
-            tracing::debug!(?self.last_stats, "Moonshine stopped early");
-        }
+        tracing::debug!(
+            audio_s = audio.len() as f64 / 16_000.0,
+            stats = ?self.last_stats,
+            "Moonshine decoded"
+        );
         self.last = Some((head.to_vec(), decoded.tokens.clone()));
         Ok(decoded.tokens)
     }

@@ -379,13 +379,13 @@ impl Networks {
 
     /// Run the decoder over `ids` after `cache` (all positions at once when there is no cache
     /// yet: teacher forcing). Returns the most likely next token at every position of `ids`
-    /// and the cache extended by them.
+    /// (and the most likely one other than the end token), and the cache extended by them.
     pub fn decode(
         &mut self,
         encoded: &Encoded,
         ids: &[u32],
         cache: Option<KvCache>,
-    ) -> Result<(Vec<u32>, KvCache), String> {
+    ) -> Result<(Vec<Best>, KvCache), String> {
         let many: Option<DynValue> = if ids.len() == 1 {
             // The one-token step reuses its input tensor.
             self.step_ids.extract_tensor_mut().1[0] = i64::from(ids[0]);
@@ -434,7 +434,10 @@ impl Networks {
                 ids.len()
             ));
         }
-        let best: Vec<u32> = logits.chunks_exact(vocab).map(argmax).collect();
+        let best: Vec<Best> = logits
+            .chunks_exact(vocab)
+            .map(|row| best_two(row, super::greedy::END))
+            .collect();
         let mut values: Vec<Option<DynValue>> = outputs.into_iter().map(|(_, v)| Some(v)).collect();
         let mut take = |indices: &[usize]| -> Result<Vec<DynValue>, String> {
             indices
@@ -497,12 +500,25 @@ struct DecoderLayout {
     dims: Dims,
 }
 
-fn argmax(row: &[f32]) -> u32 {
-    let mut best = (0usize, f32::NEG_INFINITY);
+/// The most likely token at one position, and the most likely one that is not `except`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Best {
+    pub token: u32,
+    pub other_than_end: u32,
+}
+
+fn best_two(row: &[f32], except: u32) -> Best {
+    let (mut best, mut other) = ((0usize, f32::NEG_INFINITY), (0usize, f32::NEG_INFINITY));
     for (i, &v) in row.iter().enumerate() {
         if v > best.1 {
             best = (i, v);
         }
+        if i != except as usize && v > other.1 {
+            other = (i, v);
+        }
     }
-    best.0 as u32
+    Best {
+        token: best.0 as u32,
+        other_than_end: other.0 as u32,
+    }
 }
