@@ -26,6 +26,20 @@ if need_download; then
     exit 1
   fi
 fi
+# `--model NAME` (e.g. moonshine-base-en): fetch that catalog model too if it is not there yet.
+wanted=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --model) wanted="${args[i + 1]:-}" ;;
+    --model=*) wanted="${args[i]#--model=}" ;;
+  esac
+done
+if [[ -n "$wanted" && "$wanted" != */* ]] && ! "$utter" models list --json | python3 -c "
+import json, sys
+sys.exit(0 if any(m['name'] == sys.argv[1] and m['installed'] for m in json.load(sys.stdin)) else 1)" "$wanted"; then
+  "$utter" models download "$wanted"
+fi
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   exec "$root/target/release/utter-desktop" "$@"
 fi

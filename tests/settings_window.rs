@@ -66,6 +66,8 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         ("base-q8_0", "Whisper"),
         ("parakeet-tdt-0.6b-v2", "Parakeet"),
         ("nemotron-streaming-en-0.6b", "Nemotron"),
+        ("moonshine-base-en", "Moonshine"),
+        ("moonshine-tiny-en", "Moonshine"),
     ] {
         assert!(
             offered
@@ -74,6 +76,26 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
             "{value} missing from {offered:?}"
         );
     }
+    // Measured figures next to the models that have them, and a proposal per language.
+    assert!(
+        offered.iter().any(|o| o.starts_with("moonshine-base-en")
+            && o.contains("WER")
+            && o.contains("ms after release")),
+        "{offered:?}"
+    );
+    session.clear("#language");
+    session.type_into("#language", "de");
+    let advice = session.wait_text("#model-advice", |t| t.contains("\"de\""));
+    assert!(advice.contains("base-q8_0"), "{advice}");
+    session.clear("#language");
+    session.type_into("#language", "en");
+    let advice = session.wait_text("#model-advice", |t| t.contains("\"en\""));
+    let catalog = utter::models::Catalog::builtin();
+    let proposed = catalog.advice("en").unwrap();
+    assert!(
+        advice.contains(&proposed.model) && advice.contains('%'),
+        "{advice}"
+    );
     assert_eq!(session.property("#output-method", "value"), "type");
     // Keyboard type-ahead on the <select>, as a user would pick "Paste through the clipboard".
     session.type_into("#output-method", "Paste");

@@ -89,3 +89,36 @@ fn block_size_does_not_change_the_text() {
     // Pushed in one piece, every decision is taken inside one push: same cuts, same text.
     assert_eq!(small, one_piece);
 }
+
+#[test]
+fn decodes_given_up_at_the_release_lose_no_words() {
+    // Whisper's decodes are expensive: once the key is up, any decode still to run is left to
+    // the release's own decode, which must then cover it (committed stretches included).
+    let mut t = transcriber("ggml-tiny.en-q8_0.bin");
+    let u = &utterances()[5];
+    let batch = t.transcribe(&u.samples, &options()).unwrap().text;
+    let released = utter::stt::StopFlag::default();
+    let mut s =
+        StreamingTranscription::with_release_flag(&mut t, options(), Some(released.clone()));
+    let (held, after) = u.samples.split_at(u.samples.len() / 3);
+    for chunk in held.chunks(BLOCK) {
+        s.push(&mut t, chunk);
+    }
+    // The key comes up; the rest of the audio is still in the queue.
+    released.store(true, std::sync::atomic::Ordering::Relaxed);
+    for chunk in after.chunks(BLOCK) {
+        s.push(&mut t, chunk);
+    }
+    let (out, stats) = s.finish(&mut t, &u.samples).unwrap();
+    assert!(stats.decodes_stopped >= 1, "{stats:?}");
+    let (wb, ws) = (
+        word_error_rate(&u.reference, &batch),
+        word_error_rate(&u.reference, &out.text),
+    );
+    assert!(ws <= wb + 0.02, "{:?} vs batch {:?}", out.text, batch);
+    assert!(
+        normalize(&out.text).len() + 2 >= normalize(&batch).len(),
+        "{:?}",
+        out.text
+    );
+}

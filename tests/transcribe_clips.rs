@@ -75,3 +75,34 @@ fn a_dictation_longer_than_30_seconds_comes_out_whole() {
     assert!(tail.contains("fail better"), "{:?}", out.text);
     assert!(out.audio_s > 40.0);
 }
+
+#[test]
+fn whisper_gives_up_a_decode_when_asked_to_stop() {
+    use utter::stt::{SpeechToText, StopFlag, SttError, SttRequest, WhisperEngine};
+    let mut engine =
+        WhisperEngine::load(&common::models_dir().join("ggml-tiny.en-q8_0.bin"), "t", 2).unwrap();
+    let jfk = load_clip("jfk.wav");
+    // An unset flag changes nothing.
+    let quiet = SttRequest {
+        stop: Some(StopFlag::default()),
+        ..SttRequest::default()
+    };
+    let out = engine.transcribe(&jfk, &quiet).unwrap();
+    assert!(word_error_rate(JFK, &out.text) <= 0.10, "{:?}", out.text);
+    // Set while it runs: it stops instead of finishing.
+    let flag = StopFlag::default();
+    let setter = flag.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        setter.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let request = SttRequest {
+        stop: Some(flag),
+        ..SttRequest::default()
+    };
+    let err = engine.transcribe(&jfk, &request).unwrap_err();
+    assert!(matches!(err, SttError::Stopped), "{err}");
+    // And the engine is fine afterwards.
+    let out = engine.transcribe(&jfk, &SttRequest::default()).unwrap();
+    assert!(word_error_rate(JFK, &out.text) <= 0.10, "{:?}", out.text);
+}

@@ -109,13 +109,33 @@ async function refreshModels() {
   const keep = $("model").value;
   const models = await invoke("list_models");
   $("model").innerHTML = '<option value="">Default</option>';
-  const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron" };
+  const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron", moonshine: "Moonshine" };
   for (const m of models.filter((m) => m.engine in engines)) {
-    const label = `${m.name} — ${engines[m.engine]}: ${m.description}${m.installed ? "" : " (not downloaded)"}`;
+    const label = `${m.name} — ${engines[m.engine]}: ${m.description}${figures(m.measured)}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
   $("model").value = keep;
+  await refreshAdvice();
 }
+
+// Measured on the project's build machine (2 cores) by `utter bench`.
+function figures(measured) {
+  if (!measured) return "";
+  return ` [WER ${measured.wer_percent.toFixed(1)} %, text ${Math.round(measured.release_to_text_ms)} ms after release]`;
+}
+
+// Which model suits the dictation language, and why (from the measured figures).
+async function refreshAdvice() {
+  const language = $("language").value.trim() || "auto";
+  try {
+    const advice = await invoke("model_advice", { language });
+    $("model-advice").textContent = advice
+      ? `Proposed for "${language}": ${advice.model} — ${advice.reason}.`
+      : "";
+    $("model-advice").dataset.model = advice ? advice.model : "";
+  } catch (e) { $("model-advice").textContent = ""; }
+}
+$("language").addEventListener("input", refreshAdvice);
 
 // Where the time went, release-to-text first: what the user waited for.
 function timingsLine(timings) {

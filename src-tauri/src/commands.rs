@@ -37,6 +37,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         save_settings,
         list_devices,
         list_models,
+        model_advice,
         history_list,
         history_delete,
         history_copy,
@@ -100,6 +101,12 @@ async fn list_devices() -> CmdResult<Vec<utter::audio::devices::InputDevice>> {
 #[tauri::command]
 fn list_models() -> CmdResult<Vec<ModelStatus>> {
     Ok(ModelStore::open_default().map_err(text_err)?.list())
+}
+
+/// The model proposed for a dictation language, with the reason (measured figures).
+#[tauri::command]
+fn model_advice(language: String) -> Option<utter::models::Advice> {
+    utter::models::Catalog::builtin().advice(&language)
 }
 
 #[tauri::command]

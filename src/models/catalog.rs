@@ -48,7 +48,31 @@ pub struct ModelEntry {
     /// part pinned by size and SHA-256 and fetched directly or taken out of a package.
     #[serde(default)]
     pub parts: Vec<ModelPart>,
+    /// Figures `utter bench` measured on the project's build machine (2 cores), for choosing.
+    #[serde(default)]
+    pub measured: Option<Measured>,
 }
+
+/// What a model achieved in `utter bench` on the build machine.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+pub struct Measured {
+    /// Word error rate on the English eval corpus, each clip transcribed whole, in percent.
+    pub wer_percent: f64,
+    /// Median wait from the release to the text for a 10 s dictation (streaming), in ms.
+    pub release_to_text_ms: f64,
+}
+
+/// The model proposed for a dictation language, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Advice {
+    pub model: String,
+    pub reason: String,
+}
+
+/// Whisper base is the accuracy reference; a faster model may be proposed when its word
+/// error rate is at most this many points worse.
+const ADVICE_REFERENCE: &str = "base-q8_0";
+const ADVICE_WER_MARGIN: f64 = 1.0;
 
 /// One file of a multi-file model.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -163,6 +187,45 @@ impl Catalog {
         self.models.iter().find(|m| m.engine == Engine::SileroVad)
     }
 
+    /// Which model to propose for `language` ("en", "de", "auto", ...): for English the fastest
+    /// measured model whose word error rate is within 1 point of Whisper base; for any other
+    /// language (or when it is detected) the default multilingual Whisper model.
+    pub fn advice(&self, language: &str) -> Option<Advice> {
+        let reference = self.get(ADVICE_REFERENCE).ok()?;
+        let language = language.trim().to_lowercase();
+        if language != "en" {
+            return Some(Advice {
+                model: reference.name.clone(),
+                reason: "only Whisper's multilingual models recognise languages other than English"
+                    .into(),
+            });
+        }
+        let limit = reference.measured?.wer_percent + ADVICE_WER_MARGIN;
+        let best = self
+            .speech_models()
+            .filter_map(|m| Some((m, m.measured?)))
+            .filter(|(_, figures)| figures.wer_percent <= limit)
+            .min_by(|a, b| a.1.release_to_text_ms.total_cmp(&b.1.release_to_text_ms))?;
+        let (model, figures) = best;
+        let reason = if model.name == reference.name {
+            format!(
+                "no faster model is within {ADVICE_WER_MARGIN} point of its word error rate ({:.1} %)",
+                figures.wer_percent
+            )
+        } else {
+            format!(
+                "the fastest model within {ADVICE_WER_MARGIN} point of Whisper base's word error rate: {:.1} % vs {:.1} %, text {:.0} ms after the key comes up",
+                figures.wer_percent,
+                limit - ADVICE_WER_MARGIN,
+                figures.release_to_text_ms
+            )
+        };
+        Some(Advice {
+            model: model.name.clone(),
+            reason,
+        })
+    }
+
     /// The entry whose file name is `file`, if any.
     pub fn by_file(&self, file: &str) -> Option<&ModelEntry> {
         self.models.iter().find(|m| m.file == file)
@@ -275,6 +338,48 @@ mod tests {
             assert!(p.size > 100_000, "{} {}", m.name, p.file);
         }
         assert_eq!(m.languages, "en");
+    }
+
+    fn with_figures(figures: &[(&str, f64, f64)]) -> Catalog {
+        let mut catalog = Catalog::builtin();
+        for m in &mut catalog.models {
+            m.measured = figures.iter().find(|(name, ..)| *name == m.name).map(
+                |&(_, wer_percent, release_to_text_ms)| Measured {
+                    wer_percent,
+                    release_to_text_ms,
+                },
+            );
+        }
+        catalog
+    }
+
+    #[test]
+    fn english_gets_the_fastest_model_within_a_point_of_whisper_base() {
+        let catalog = with_figures(&[
+            ("base-q8_0", 8.0, 1200.0),
+            ("moonshine-base-en", 8.9, 60.0),
+            ("moonshine-tiny-en", 9.5, 20.0),
+        ]);
+        let advice = catalog.advice("en").unwrap();
+        assert_eq!(advice.model, "moonshine-base-en");
+        assert!(advice.reason.contains("8.9 %"), "{}", advice.reason);
+        // Nothing close enough: Whisper base itself.
+        let catalog = with_figures(&[
+            ("base-q8_0", 8.0, 1200.0),
+            ("moonshine-base-en", 11.0, 60.0),
+        ]);
+        assert_eq!(catalog.advice("en").unwrap().model, "base-q8_0");
+        // Other languages, and detection, keep the multilingual Whisper model.
+        for language in ["de", "auto", ""] {
+            assert_eq!(catalog.advice(language).unwrap().model, "base-q8_0");
+        }
+    }
+
+    #[test]
+    fn the_built_in_figures_give_advice_for_english() {
+        let catalog = Catalog::builtin();
+        assert!(catalog.get(ADVICE_REFERENCE).unwrap().measured.is_some());
+        assert!(catalog.advice("en").is_some());
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod parts;
 mod store;
 
 pub use archive::ArchiveError;
-pub use catalog::{Catalog, CatalogError, Engine, ModelEntry, ModelPart};
+pub use catalog::{Advice, Catalog, CatalogError, Engine, Measured, ModelEntry, ModelPart};
 pub use download::{DownloadError, DownloadOptions, DownloadProgress, Downloader};
 pub use parts::PartsError;
 pub use store::{InstallError, ModelStatus, ModelStore, ResolveError, ResolvedModel, StoreError};

@@ -84,6 +84,8 @@ pub struct ModelStatus {
     pub partial_bytes: Option<u64>,
     /// Not in the catalog: imported or copied by hand.
     pub imported: bool,
+    /// The catalog's measured word error rate and speed, when it has them.
+    pub measured: Option<super::catalog::Measured>,
 }
 
 pub struct ModelStore {
@@ -182,6 +184,7 @@ impl ModelStore {
                     .ok()
                     .map(|md| md.len()),
                 imported: false,
+                measured: m.measured,
             })
             .collect();
         for (name, path) in self.imported_files() {
@@ -199,6 +202,7 @@ impl ModelStore {
                 installed: true,
                 partial_bytes: None,
                 imported: true,
+                measured: None,
             });
         }
         list

@@ -171,7 +171,12 @@ pub(super) fn reload(pipeline: &mut Pipeline, settings: &Settings) {
         .map(|t| t.stt().model_name().to_string());
     let model_changed = match (&wanted, &current) {
         (_, None) => true,
-        (Some(w), Some(c)) => w != c && !w.ends_with(&format!("ggml-{c}.bin")),
+        // A path names the same model as its file (ggml-NAME.bin) or folder (Moonshine, NeMo).
+        (Some(w), Some(c)) => {
+            w != c
+                && !w.ends_with(&format!("ggml-{c}.bin"))
+                && std::path::Path::new(w).file_name() != Some(std::ffi::OsStr::new(c))
+        }
         (None, Some(_)) => false,
     };
     if model_changed {

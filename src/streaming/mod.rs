@@ -38,9 +38,10 @@ pub struct StreamStats {
     pub stt_ms_after_release: f64,
     /// The release found the text already decoded.
     pub reused_decode: bool,
-    /// Refreshes while speech went on, and how many were given up at the release.
+    /// Refreshes while speech went on.
     pub refreshes: usize,
-    pub refreshes_stopped: usize,
+    /// Decodes given up (or not started) because the key came up first.
+    pub decodes_stopped: usize,
 }
 
 pub struct StreamingTranscription {
@@ -58,8 +59,13 @@ pub struct StreamingTranscription {
     /// The engine recognises the recording itself (no pause-triggered decodes).
     live: bool,
     live_text: String,
-    /// Set when the key comes up: a refresh in progress then gives up.
+    /// Set when the key comes up: a decode in progress that is not worth finishing gives up
+    /// (refreshes; with engines whose every decode is expensive, any decode).
     released: Option<crate::stt::StopFlag>,
+    /// Re-decoding is cheap for this engine (its pause decodes are left to finish).
+    cheap: bool,
+    /// Start of a committed stretch whose decode was given up at the release.
+    undecoded_from: Option<usize>,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -100,7 +106,15 @@ impl StreamingTranscription {
             live,
             live_text: String::new(),
             released,
+            cheap: transcriber.stt().cheap_redecode(),
+            undecoded_from: None,
         }
+    }
+
+    fn is_released(&self) -> bool {
+        self.released
+            .as_ref()
+            .is_some_and(|r| r.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     pub fn samples_seen(&self) -> usize {
@@ -147,15 +161,30 @@ impl StreamingTranscription {
                 StreamAction::Decode { start, end, commit } => (start, end, commit, false),
                 StreamAction::Refresh { start, end } => (start, end, false, true),
             };
-            let t = Instant::now();
-            let stop = if refresh { self.released.clone() } else { None };
-            let result = self.decode(transcriber, start, end, stop.as_ref());
-            self.stats.stt_ms_while_recording += ms_since(t);
             self.stats.refreshes += usize::from(refresh);
+            // Once the key is up, decodes wait for the release's own decode, which covers them.
+            let stoppable = refresh || !self.cheap;
+            let result = if stoppable && self.is_released() {
+                Err(TranscribeError::Stt(crate::stt::SttError::Stopped))
+            } else {
+                let t = Instant::now();
+                let stop = if stoppable {
+                    self.released.clone()
+                } else {
+                    None
+                };
+                let result = self.decode(transcriber, start, end, stop.as_ref());
+                self.stats.stt_ms_while_recording += ms_since(t);
+                result
+            };
             match result {
                 Ok(decoded) => self.keep(start, end, decoded, commit),
                 Err(TranscribeError::Stt(crate::stt::SttError::Stopped)) => {
-                    self.stats.refreshes_stopped += 1;
+                    self.stats.decodes_stopped += 1;
+                    if commit {
+                        // Not decoded after all: the release decodes it with the tail.
+                        self.undecoded_from.get_or_insert(start);
+                    }
                 }
                 Err(e) => return self.fail(e),
             }
@@ -272,7 +301,9 @@ impl StreamingTranscription {
         }
         self.stats.vad_ms_after_release = self.vad_ms - vad_before;
 
-        let start = self.tracker.pending_start();
+        let start = self
+            .undecoded_from
+            .unwrap_or_else(|| self.tracker.pending_start());
         let end = self.probs.len();
         let t = Instant::now();
         let tail = match self.speculative.take() {

@@ -201,9 +201,36 @@ impl SpeechToText for WhisperEngine {
         if request.audio_context == AudioContext::Scaled {
             params.set_audio_ctx(scaled_audio_ctx(audio.len()));
         }
-        self.state
-            .full(params, audio)
-            .map_err(|e| SttError::Decode(e.to_string()))?;
+        if let Some(stop) = &request.stop {
+            // whisper.cpp asks between graph nodes, so even the encoder stops within a moment.
+            // (whisper-rs's closure-based setter casts its box to the wrong type; this passes
+            // the flag itself.)
+            // SAFETY: the flag is owned by `request`, which outlives the `full` call below, and
+            // the callback only reads it atomically.
+            unsafe {
+                params.set_abort_callback(Some(abort_when_set));
+                params.set_abort_callback_user_data(
+                    std::sync::Arc::as_ptr(stop) as *mut std::ffi::c_void
+                );
+            }
+        }
+        let stopped = || {
+            request
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        self.state.full(params, audio).map_err(|e| {
+            if stopped() {
+                SttError::Stopped
+            } else {
+                SttError::Decode(e.to_string())
+            }
+        })?;
+        if stopped() {
+            // Whatever whisper.cpp returned after the stop may be cut short.
+            return Err(SttError::Stopped);
+        }
 
         let mut text = String::new();
         for segment in self.state.as_iter() {
@@ -228,6 +255,14 @@ impl SpeechToText for WhisperEngine {
             text,
             language: detected,
         })
+    }
+}
+
+/// whisper.cpp's abort callback: `flag` is the `AtomicBool` of a [`crate::stt::StopFlag`].
+unsafe extern "C" fn abort_when_set(flag: *mut std::ffi::c_void) -> bool {
+    // SAFETY: set up in `transcribe` to point at a flag that lives for the whole call.
+    unsafe {
+        (*(flag as *const std::sync::atomic::AtomicBool)).load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
