@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{moonshine_transcriber, shared_dir};
 use utter::eval::corpus::{Utterance, build_utterances, load_clips};
-use utter::eval::{normalize, word_error_rate};
+use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
 use utter::session::{Input, Pipeline, Session, SessionEvent};
 use utter::streaming::StreamingTranscription;
 use utter::stt::Language;
@@ -23,15 +22,6 @@ fn options() -> TranscribeOptions {
         language: Language::parse("en"),
         ..TranscribeOptions::default()
     }
-}
-
-fn corpus_wer(pairs: &[(String, String)]) -> f64 {
-    let words: usize = pairs.iter().map(|(r, _)| normalize(r).len()).sum();
-    let errors: f64 = pairs
-        .iter()
-        .map(|(r, h)| word_error_rate(r, h) * normalize(r).len() as f64)
-        .sum();
-    errors / words as f64
 }
 
 fn utterances() -> Vec<Utterance> {
@@ -64,7 +54,10 @@ fn streaming_gives_the_words_of_batch_decoding() {
         batch.push((u.reference.clone(), b));
         streamed.push((u.reference, out.text));
     }
-    let (wb, ws) = (corpus_wer(&batch), corpus_wer(&streamed));
+    let (wb, ws) = (
+        corpus_word_error_rate(&batch),
+        corpus_word_error_rate(&streamed),
+    );
     eprintln!(
         "WER batch {:.2} %, streaming {:.2} %",
         wb * 100.0,
@@ -81,24 +74,9 @@ fn streaming_gives_the_words_of_batch_decoding() {
     assert!(ws <= wb + 0.01, "streaming WER {ws:.3} vs batch {wb:.3}");
 }
 
-/// Keeps what would be typed.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<String>>>);
-
-impl utter::output::TextSink for Collect {
-    fn deliver(
-        &mut self,
-        _: &utter::output::OutputSettings,
-        text: &str,
-    ) -> Result<utter::output::Delivered, utter::output::OutputError> {
-        self.0.lock().unwrap().push(text.to_string());
-        Ok(utter::output::Delivered::default())
-    }
-}
-
 fn session(
     transcriber: Transcriber,
-    sink: Collect,
+    sink: common::Collect,
 ) -> (
     Session,
     utter::audio::SimulatedMicrophone,
@@ -127,7 +105,7 @@ fn session(
 #[test]
 fn the_indicator_text_grows_while_the_key_is_held() {
     let u = utterances().into_iter().next().expect("a 10 s utterance");
-    let sink = Collect::default();
+    let sink = common::Collect::default();
     let (session, mic, played, events) =
         session(moonshine_transcriber("moonshine-tiny-en"), sink.clone());
     mic.queue(u.samples.clone());

@@ -373,21 +373,6 @@ fn an_archive_without_a_model_layout_installs_nothing() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-/// Collects what would have been typed.
-#[derive(Clone, Default)]
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl utter::output::TextSink for Collect {
-    fn deliver(
-        &mut self,
-        _: &utter::output::OutputSettings,
-        text: &str,
-    ) -> Result<utter::output::Delivered, utter::output::OutputError> {
-        self.0.lock().unwrap().push(text.to_string());
-        Ok(utter::output::Delivered::default())
-    }
-}
-
 #[test]
 fn holding_the_key_with_nemotron_shows_the_text_while_speaking() {
     use std::time::{Duration, Instant};
@@ -396,7 +381,7 @@ fn holding_the_key_with_nemotron_shows_the_text_while_speaking() {
     let (text, seconds) = expected("nemotron");
     let vad = utter::vad::SileroVad::load(&common::models_dir().join("silero_vad.onnx")).unwrap();
     let engine = NemoEngine::load(&fixtures().join("nemotron"), "nemotron-fixture", 2).unwrap();
-    let sink = Collect::default();
+    let sink = common::Collect::default();
     let pipeline = Pipeline {
         transcriber: Some(utter::transcriber::Transcriber::new(vad, Box::new(engine))),
         cleaner: None,

@@ -91,22 +91,11 @@ fn silence_reaches_no_output_and_is_still_recorded() {
     assert_eq!(entry.raw_text.as_deref(), Some(""));
 }
 
-/// Collects what would have been typed.
-#[derive(Clone, Default)]
-struct Collect(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl TextSink for Collect {
-    fn deliver(&mut self, _: &OutputSettings, text: &str) -> Result<Delivered, OutputError> {
-        self.0.lock().unwrap().push(text.to_string());
-        Ok(Delivered::default())
-    }
-}
-
 /// Hold the key while the simulated microphone plays `clip` in real time, release, and
 /// return the finished dictation.
 fn dictate(strategy: Strategy, clip: Vec<f32>) -> (DictationReport, Vec<String>) {
     use utter::session::{Input, Session, SessionEvent};
-    let sink = Collect::default();
+    let sink = common::Collect::default();
     let pipeline = Pipeline {
         transcriber: Some(transcriber("ggml-tiny.en-q8_0.bin")),
         cleaner: None,

@@ -5,7 +5,7 @@ mod common;
 
 use common::{shared_dir, transcriber};
 use utter::eval::corpus::{Utterance, build_utterances, load_clips};
-use utter::eval::{normalize, word_error_rate};
+use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
 use utter::streaming::StreamingTranscription;
 use utter::stt::Language;
 use utter::transcriber::{TranscribeOptions, Transcriber};
@@ -36,16 +36,6 @@ fn stream(t: &mut Transcriber, samples: &[f32], block: usize) -> (String, usize)
     (out.text, stats.committed_segments)
 }
 
-/// Word error rate over all utterances (weighted by reference length).
-fn corpus_wer(pairs: &[(String, String)]) -> f64 {
-    let words: usize = pairs.iter().map(|(r, _)| normalize(r).len()).sum();
-    let errors: f64 = pairs
-        .iter()
-        .map(|(r, h)| word_error_rate(r, h) * normalize(r).len() as f64)
-        .sum();
-    errors / words as f64
-}
-
 #[test]
 fn streaming_is_as_accurate_as_batch_on_real_speech() {
     let mut t = transcriber("ggml-tiny.en-q8_0.bin");
@@ -63,7 +53,10 @@ fn streaming_is_as_accurate_as_batch_on_real_speech() {
         batch.push((u.reference.clone(), b));
         streamed.push((u.reference, s));
     }
-    let (wb, ws) = (corpus_wer(&batch), corpus_wer(&streamed));
+    let (wb, ws) = (
+        corpus_word_error_rate(&batch),
+        corpus_word_error_rate(&streamed),
+    );
     eprintln!(
         "WER batch {:.2} %, streaming {:.2} %",
         wb * 100.0,

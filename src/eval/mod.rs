@@ -88,6 +88,17 @@ fn number_words(n: u32) -> Vec<String> {
     words
 }
 
+/// Word error rate over several (reference, hypothesis) pairs, weighted by reference length:
+/// the corpus's errors over its words (a fraction, like [`word_error_rate`]).
+pub fn corpus_word_error_rate(pairs: &[(String, String)]) -> f64 {
+    let words: usize = pairs.iter().map(|(r, _)| normalize(r).len()).sum();
+    let errors: f64 = pairs
+        .iter()
+        .map(|(r, h)| word_error_rate(r, h) * normalize(r).len() as f64)
+        .sum();
+    errors / words.max(1) as f64
+}
+
 /// Word error rate of `hypothesis` against `reference`: (substitutions + deletions + insertions)
 /// / reference words. 0.0 is perfect; can exceed 1.0 for long garbage output.
 pub fn word_error_rate(reference: &str, hypothesis: &str) -> f64 {

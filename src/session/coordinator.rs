@@ -21,6 +21,8 @@ struct Recording {
     live: Option<Receiver<Vec<f32>>>,
     pressed: Instant,
     opened_ms: f64,
+    /// Whether the user is speaking at the end of what was captured so far.
+    voice: super::voice::RecentVoice,
 }
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
@@ -32,7 +34,8 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     recording: Option<Recording>,
     prefer_raw: bool,
     paused: bool,
-    /// Raised at the release so the worker gives up refreshes that would only delay the text.
+    /// Raised when the key comes up while the user is still speaking: the worker then gives
+    /// up decodes that cannot be the final text.
     released: crate::stt::StopFlag,
 }
 
@@ -82,7 +85,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         }
         if let Some(rec) = self.recording.take() {
             // Shutting down mid-dictation: still transcribe and keep what was said.
-            self.forward_live(&rec);
+            let mut rec = rec;
+            forward_live(&self.jobs, &mut rec);
             let samples = rec.mic.stop_recording().samples;
             self.submit(samples, rec.pressed, rec.opened_ms, None);
         }
@@ -205,6 +209,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     live,
                     pressed,
                     opened_ms,
+                    voice: Default::default(),
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
@@ -225,12 +230,15 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
     }
 
     fn stop_recording(&mut self, device_error: Option<String>) {
-        let Some(rec) = self.recording.take() else {
+        let Some(mut rec) = self.recording.take() else {
             return;
         };
-        self.released.store(true, Ordering::Relaxed);
         let recording = rec.mic.stop_recording();
-        self.forward_live(&rec);
+        forward_live(&self.jobs, &mut rec);
+        // Released mid-word: nothing decoding now can be the final text, so it is given up.
+        // After a pause, the decode of that pause is kept: it is the text.
+        self.released
+            .store(rec.voice.speaking_at_end(), Ordering::Relaxed);
         let error = device_error.or(recording.error.map(|e| e.to_string()));
         self.emit(SessionEvent::WantCancelKey { wanted: false });
         self.emit(SessionEvent::State {
@@ -262,22 +270,14 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let _ = self.jobs.send(WorkerMsg::Job(Box::new(job)));
     }
 
-    /// Pass captured audio on to the worker (streaming only).
-    fn forward_live(&self, rec: &Recording) {
-        if let Some(live) = &rec.live {
-            for block in live.try_iter() {
-                let _ = self.jobs.send(WorkerMsg::Audio(block));
-            }
-        }
-    }
-
     /// Level meter while recording, and a device that fails mid-dictation ends it (keeping
     /// what was captured).
     fn watch_recording(&mut self) {
-        let Some(rec) = &self.recording else {
+        let Some(rec) = self.recording.as_mut() else {
             return;
         };
-        self.forward_live(rec);
+        forward_live(&self.jobs, rec);
+        let rec = &*rec;
         match rec.mic.health() {
             Ok(()) => {
                 let level = rec.mic.level();
@@ -291,6 +291,16 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.classifier.stopped_externally();
                 self.stop_recording(Some(message));
             }
+        }
+    }
+}
+
+/// Pass captured audio on to the worker (streaming only), noting whether it ends in voice.
+fn forward_live(jobs: &Sender<WorkerMsg>, rec: &mut Recording) {
+    if let Some(live) = &rec.live {
+        for block in live.try_iter() {
+            rec.voice.push(&block);
+            let _ = jobs.send(WorkerMsg::Audio(block));
         }
     }
 }

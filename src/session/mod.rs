@@ -7,6 +7,7 @@
 mod coordinator;
 pub mod loader;
 pub mod pipeline;
+mod voice;
 mod worker;
 
 use std::sync::mpsc::{Sender, channel};
@@ -123,7 +124,7 @@ impl Session {
         let (input, inbox) = channel();
         let (jobs, job_inbox) = channel();
         let done = input.clone();
-        // Raised by the coordinator when the key comes up, read by the worker's decodes.
+        // Raised by the coordinator when the key comes up mid-speech, read by the worker's decodes.
         let released = crate::stt::StopFlag::default();
         let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
         std::thread::Builder::new()

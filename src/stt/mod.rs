@@ -3,6 +3,7 @@
 
 pub mod moonshine;
 pub mod nemo;
+pub mod runaway;
 mod whisper;
 
 pub use moonshine::MoonshineEngine;
@@ -137,6 +138,26 @@ pub trait SpeechToText: Send {
     fn live_finish(&mut self) -> Result<String, SttError> {
         Err(SttError::Decode("no live recognition in progress".into()))
     }
+}
+
+/// The files of a model folder, found by `locate`: a folder that is not there is
+/// [`SttError::ModelMissing`], one that does not hold a model is [`SttError::ModelInvalid`].
+pub(crate) fn locate_folder<T>(
+    dir: &std::path::Path,
+    locate: impl FnOnce(&std::path::Path) -> Result<T, String>,
+) -> Result<T, SttError> {
+    locate(dir).map_err(|reason| {
+        if dir.exists() {
+            SttError::ModelInvalid {
+                path: dir.to_path_buf(),
+                reason,
+            }
+        } else {
+            SttError::ModelMissing {
+                path: dir.to_path_buf(),
+            }
+        }
+    })
 }
 
 /// Load the engine a resolved model needs: Whisper for ggml files, the NeMo transducer engine

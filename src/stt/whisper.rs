@@ -7,7 +7,7 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::{AudioContext, Language, SpeechToText, SttError, SttOutput, SttRequest};
+use super::{AudioContext, Language, SpeechToText, SttError, SttOutput, SttRequest, runaway};
 
 /// whisper.cpp refuses input shorter than one second; shorter speech is padded with silence.
 const MIN_SAMPLES: usize = crate::SAMPLE_RATE as usize + crate::SAMPLE_RATE as usize / 10;
@@ -21,6 +21,8 @@ const CTX_FRAMES_PER_SECOND: usize = 50;
 const CTX_MARGIN_FRAMES: usize = 256;
 /// The smallest window used: very short windows make the decoder unreliable.
 const CTX_MIN_FRAMES: usize = 768;
+/// A repeat of this many words at the end marks a decoder that ran away.
+const REPEAT_MIN_WORDS: usize = 4;
 /// Past this the scaled window saves too little to be worth the risk: use the full one.
 const CTX_FULL_ABOVE: usize = 1200;
 
@@ -148,6 +150,65 @@ impl WhisperEngine {
         }
         params
     }
+
+    /// One whisper.cpp decode with encoder window `audio_ctx` (0 = full): the text.
+    fn run(
+        &mut self,
+        request: &SttRequest,
+        language: &str,
+        audio_ctx: i32,
+        audio: &[f32],
+    ) -> Result<String, SttError> {
+        let mut params = self.params(request, Some(language));
+        if audio_ctx > 0 {
+            params.set_audio_ctx(audio_ctx);
+        }
+        if let Some(stop) = &request.stop {
+            // whisper.cpp asks between graph nodes, so even the encoder stops within a moment.
+            // (whisper-rs's closure-based setter casts its box to the wrong type; this passes
+            // the flag itself.)
+            // SAFETY: the flag is owned by `request`, which outlives the `full` call below, and
+            // the callback only reads it atomically.
+            unsafe {
+                params.set_abort_callback(Some(abort_when_set));
+                params.set_abort_callback_user_data(
+                    std::sync::Arc::as_ptr(stop) as *mut std::ffi::c_void
+                );
+            }
+        }
+        let stopped = || {
+            request
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        self.state.full(params, audio).map_err(|e| {
+            if stopped() {
+                SttError::Stopped
+            } else {
+                SttError::Decode(e.to_string())
+            }
+        })?;
+        if stopped() {
+            // Whatever whisper.cpp returned after the stop may be cut short.
+            return Err(SttError::Stopped);
+        }
+        let mut text = String::new();
+        for segment in self.state.as_iter() {
+            let piece = segment
+                .to_str_lossy()
+                .map_err(|e| SttError::Decode(e.to_string()))?;
+            let piece = piece.trim();
+            if piece.is_empty() || is_non_speech_annotation(piece) {
+                continue;
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(piece);
+        }
+        Ok(text)
+    }
 }
 
 impl SpeechToText for WhisperEngine {
@@ -197,54 +258,23 @@ impl SpeechToText for WhisperEngine {
         } else {
             audio
         };
-        let mut params = self.params(request, Some(language.as_str()));
-        if request.audio_context == AudioContext::Scaled {
-            params.set_audio_ctx(scaled_audio_ctx(audio.len()));
-        }
-        if let Some(stop) = &request.stop {
-            // whisper.cpp asks between graph nodes, so even the encoder stops within a moment.
-            // (whisper-rs's closure-based setter casts its box to the wrong type; this passes
-            // the flag itself.)
-            // SAFETY: the flag is owned by `request`, which outlives the `full` call below, and
-            // the callback only reads it atomically.
-            unsafe {
-                params.set_abort_callback(Some(abort_when_set));
-                params.set_abort_callback_user_data(
-                    std::sync::Arc::as_ptr(stop) as *mut std::ffi::c_void
-                );
-            }
-        }
-        let stopped = || {
-            request
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        let scaled = match request.audio_context {
+            AudioContext::Scaled => scaled_audio_ctx(audio.len()),
+            AudioContext::Full => 0,
         };
-        self.state.full(params, audio).map_err(|e| {
-            if stopped() {
-                SttError::Stopped
-            } else {
-                SttError::Decode(e.to_string())
-            }
-        })?;
-        if stopped() {
-            // Whatever whisper.cpp returned after the stop may be cut short.
-            return Err(SttError::Stopped);
-        }
-
-        let mut text = String::new();
-        for segment in self.state.as_iter() {
-            let piece = segment
-                .to_str_lossy()
-                .map_err(|e| SttError::Decode(e.to_string()))?;
-            let piece = piece.trim();
-            if piece.is_empty() || is_non_speech_annotation(piece) {
-                continue;
-            }
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(piece);
+        let mut text = self.run(request, &language, scaled, audio)?;
+        // A window cut to the audio can make the decoder run away (repeat its last sentence,
+        // or go on past the speech): then the full window decides.
+        let words = crate::eval::normalize(&text).len();
+        if scaled > 0
+            && (runaway::repeats_its_end(&text, REPEAT_MIN_WORDS)
+                || words > runaway::token_limit(audio.len()))
+        {
+            tracing::debug!(
+                scaled,
+                "scaled window ran away; decoding with the full window"
+            );
+            text = self.run(request, &language, 0, audio)?;
         }
         let detected = if language == "auto" {
             whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)

@@ -44,6 +44,21 @@ pub fn moonshine_transcriber(folder: &str) -> Transcriber {
     Transcriber::new(vad, Box::new(stt))
 }
 
+/// An output that keeps what would have been typed.
+#[derive(Clone, Default)]
+pub struct Collect(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl utter::output::TextSink for Collect {
+    fn deliver(
+        &mut self,
+        _: &utter::output::OutputSettings,
+        text: &str,
+    ) -> Result<utter::output::Delivered, utter::output::OutputError> {
+        self.0.lock().unwrap().push(text.to_string());
+        Ok(utter::output::Delivered::default())
+    }
+}
+
 pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }

@@ -5,23 +5,10 @@
 //! decoding is deterministic, so the result is the same as without the hint.
 
 use super::network::{Encoded, Networks};
+use crate::stt::runaway::loop_start;
 
 pub const START: u32 = 1;
 pub const END: u32 = 2;
-
-/// Tokens allowed per second of audio (speech runs at ~3–5 tokens a second) plus a few.
-const TOKENS_PER_SECOND: f64 = 6.5;
-const TOKENS_MIN: usize = 12;
-
-/// Repeats of a short span this long in total are a loop, not speech.
-const LOOP_MIN_TOKENS: usize = 12;
-const LOOP_MIN_REPEATS: usize = 3;
-const LOOP_MAX_PERIOD: usize = 64;
-
-pub fn token_limit(samples: usize) -> usize {
-    let seconds = samples as f64 / f64::from(crate::SAMPLE_RATE);
-    (seconds * TOKENS_PER_SECOND).ceil() as usize + TOKENS_MIN
-}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decoded {
@@ -123,52 +110,3 @@ pub fn min_tokens(samples: usize) -> usize {
 }
 
 const MIN_TOKENS_PER_SECOND: f64 = 0.5;
-
-/// If `tokens` ends in a loop — a span of up to 64 tokens repeated at least 3 times and 12
-/// tokens in all — the length to keep (up to and including its first occurrence).
-pub fn loop_start(tokens: &[u32]) -> Option<usize> {
-    for period in 1..=LOOP_MAX_PERIOD.min(tokens.len() / LOOP_MIN_REPEATS) {
-        let span = &tokens[tokens.len() - period..];
-        let mut repeats = 1;
-        while (repeats + 1) * period <= tokens.len()
-            && &tokens[tokens.len() - (repeats + 1) * period..tokens.len() - repeats * period]
-                == span
-        {
-            repeats += 1;
-        }
-        if repeats >= LOOP_MIN_REPEATS && repeats * period >= LOOP_MIN_TOKENS {
-            return Some(tokens.len() - (repeats - 1) * period);
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loops_are_cut_to_one_occurrence() {
-        let mut t = vec![5, 6, 7];
-        for _ in 0..4 {
-            t.extend([10, 11, 12, 13]);
-        }
-        assert_eq!(loop_start(&t), Some(3 + 4));
-        let same = vec![9; 12];
-        assert_eq!(loop_start(&same), Some(1));
-    }
-
-    #[test]
-    fn short_repeats_that_people_say_are_kept() {
-        // "no, no, no, no" and "very very very"
-        assert_eq!(loop_start(&[1, 20, 21, 20, 21, 20, 21, 20, 21]), None);
-        assert_eq!(loop_start(&[30, 30, 30]), None);
-        assert_eq!(loop_start(&[]), None);
-    }
-
-    #[test]
-    fn the_limit_grows_with_the_audio() {
-        assert_eq!(token_limit(0), TOKENS_MIN);
-        assert!(token_limit(16_000 * 10) >= 65 + TOKENS_MIN);
-    }
-}

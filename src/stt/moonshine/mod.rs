@@ -12,7 +12,6 @@ mod tokenizer;
 use std::path::Path;
 
 pub use files::ModelFiles;
-pub use greedy::loop_start;
 pub use network::Dims;
 pub use prepare::onnx_copy;
 pub use tokenizer::Tokenizer;
@@ -56,18 +55,7 @@ pub struct DecodeStats {
 impl MoonshineEngine {
     /// Load a model folder; every problem names the file it concerns.
     pub fn load(dir: &Path, name: &str, threads: usize) -> Result<Self, SttError> {
-        let files = ModelFiles::locate(dir).map_err(|reason| {
-            if dir.exists() {
-                SttError::ModelInvalid {
-                    path: dir.to_path_buf(),
-                    reason,
-                }
-            } else {
-                SttError::ModelMissing {
-                    path: dir.to_path_buf(),
-                }
-            }
-        })?;
+        let files = super::locate_folder(dir, ModelFiles::locate)?;
         let tokenizer =
             Tokenizer::load(&files.tokenizer).map_err(|reason| SttError::ModelInvalid {
                 path: files.tokenizer.clone(),
@@ -126,7 +114,7 @@ impl MoonshineEngine {
             &mut self.nets,
             &encoded,
             hint,
-            greedy::token_limit(audio.len()),
+            super::runaway::token_limit(audio.len()),
             greedy::min_tokens(audio.len()),
             stop,
         )

@@ -49,22 +49,13 @@ fn build(path: &Path, threads: usize) -> Result<Session, String> {
         .map_err(|e| format!("not a usable ONNX model: {e}"))
 }
 
-/// Where the ONNX copy of an `.ort` file is cached: named after the file's path, size and
-/// modification time, so a replaced model gets a new copy.
+/// Where the ONNX copy of an `.ort` file is cached: named after its content (size and
+/// SHA-256), so a replaced model gets a new copy and copies of one model share one.
 fn cache_path(ort_file: &Path) -> Result<PathBuf, String> {
-    let meta = std::fs::metadata(ort_file).map_err(|e| format!("cannot read: {e}"))?;
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    let canonical = ort_file
-        .canonicalize()
-        .unwrap_or_else(|_| ort_file.to_path_buf());
+    let mut file = std::fs::File::open(ort_file).map_err(|e| format!("cannot read: {e}"))?;
     let mut hash = Sha256::new();
-    hash.update(canonical.to_string_lossy().as_bytes());
-    hash.update(meta.len().to_le_bytes());
-    hash.update(modified.to_le_bytes());
+    let size = std::io::copy(&mut file, &mut hash).map_err(|e| format!("cannot read: {e}"))?;
+    hash.update(size.to_le_bytes());
     let key: String = hash.finalize()[..8]
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -41,18 +41,7 @@ impl NemoEngine {
     /// Load a model directory (`encoder.int8.onnx`, `decoder.int8.onnx`, `joiner.int8.onnx`,
     /// `tokens.txt`); every problem is reported with the file it concerns.
     pub fn load(dir: &Path, name: &str, threads: usize) -> Result<Self, SttError> {
-        let files = ModelFiles::locate(dir).map_err(|reason| {
-            if dir.exists() {
-                SttError::ModelInvalid {
-                    path: dir.to_path_buf(),
-                    reason,
-                }
-            } else {
-                SttError::ModelMissing {
-                    path: dir.to_path_buf(),
-                }
-            }
-        })?;
+        let files = super::locate_folder(dir, ModelFiles::locate)?;
         let nets = Networks::load(&files, threads)
             .map_err(|(path, reason)| SttError::ModelInvalid { path, reason })?;
         if nets.spec.is_streaming() && nets.spec.normalize != Normalize::None {

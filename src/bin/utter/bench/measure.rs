@@ -8,7 +8,6 @@ use anyhow::{Context, Result, bail};
 
 use utter::audio::SimulatedMicrophone;
 use utter::eval::corpus::{Clip, Utterance};
-use utter::eval::word_error_rate;
 use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
 use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent};
 use utter::settings::{Settings, Strategy};
@@ -27,13 +26,7 @@ pub fn strategy_name(s: Strategy) -> &'static str {
 
 /// Word error rate in percent over several dictations, weighted by reference length.
 pub fn corpus_wer(pairs: &[(String, String)]) -> f64 {
-    let words = |t: &str| utter::eval::normalize(t).len() as f64;
-    let total: f64 = pairs.iter().map(|(r, _)| words(r)).sum();
-    let errors: f64 = pairs
-        .iter()
-        .map(|(r, h)| word_error_rate(r, h) * words(r))
-        .sum();
-    round(100.0 * errors / total.max(1.0))
+    round(100.0 * utter::eval::corpus_word_error_rate(pairs))
 }
 
 pub fn vad_us_per_frame(transcriber: &mut Transcriber, clips: &[Clip]) -> Result<f64> {
