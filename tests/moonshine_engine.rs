@@ -6,20 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use common::{BECKETT, JFK, load_clip, models_dir, moonshine_transcriber, shared_dir};
+use common::{BECKETT, JFK, english, load_clip, models_dir, moonshine_transcriber, shared_dir};
 use utter::eval::corpus::load_clips;
 use utter::eval::{normalize, word_error_rate};
 use utter::stt::{Language, MoonshineEngine, SpeechToText, SttError, SttRequest};
-use utter::transcriber::TranscribeOptions;
 
 const LAYOUTS: [&str; 2] = ["moonshine-tiny-en", "moonshine-base-en"];
-
-fn english() -> TranscribeOptions {
-    TranscribeOptions {
-        language: Language::parse("en"),
-        ..TranscribeOptions::default()
-    }
-}
 
 #[test]
 fn both_layouts_read_their_sizes_from_the_graphs() {

@@ -6,29 +6,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{moonshine_transcriber, shared_dir};
-use utter::eval::corpus::{Utterance, build_utterances, load_clips};
+use common::moonshine_transcriber;
+use utter::eval::corpus::Utterance;
 use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
-use utter::session::{Input, Pipeline, Session, SessionEvent};
+use utter::session::{Input, SessionEvent};
 use utter::streaming::StreamingTranscription;
-use utter::stt::Language;
-use utter::transcriber::{TranscribeOptions, Transcriber};
 
 /// Blocks as the capture thread delivers them (20 ms).
 const BLOCK: usize = 320;
 
-fn options() -> TranscribeOptions {
-    TranscribeOptions {
-        language: Language::parse("en"),
-        ..TranscribeOptions::default()
-    }
-}
-
 fn utterances() -> Vec<Utterance> {
-    let clips = load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
-    let mut all = build_utterances(&clips, 10.0, 5);
-    all.extend(build_utterances(&clips, 30.0, 2));
-    all
+    common::eval_utterances(&[(10.0, 5), (30.0, 2)])
 }
 
 #[test]
@@ -37,8 +25,8 @@ fn streaming_gives_the_words_of_batch_decoding() {
     let (mut batch, mut streamed) = (Vec::new(), Vec::new());
     let mut refreshes = 0;
     for u in utterances() {
-        let b = t.transcribe(&u.samples, &options()).unwrap().text;
-        let mut s = StreamingTranscription::new(&mut t, options());
+        let b = t.transcribe(&u.samples, &common::english()).unwrap().text;
+        let mut s = StreamingTranscription::new(&mut t, common::english());
         for chunk in u.samples.chunks(BLOCK) {
             s.push(&mut t, chunk);
         }
@@ -74,40 +62,12 @@ fn streaming_gives_the_words_of_batch_decoding() {
     assert!(ws <= wb + 0.01, "streaming WER {ws:.3} vs batch {wb:.3}");
 }
 
-fn session(
-    transcriber: Transcriber,
-    sink: common::Collect,
-) -> (
-    Session,
-    utter::audio::SimulatedMicrophone,
-    std::sync::mpsc::Receiver<Instant>,
-    std::sync::mpsc::Receiver<SessionEvent>,
-) {
-    let pipeline = Pipeline {
-        transcriber: Some(transcriber),
-        cleaner: None,
-        output: Box::new(sink),
-        history: None,
-        recordings_dir: None,
-    };
-    let settings = utter::settings::Settings {
-        language: "en".into(),
-        ..utter::settings::Settings::default()
-    };
-    let (mic, played) = utter::audio::SimulatedMicrophone::new();
-    let (events, received) = std::sync::mpsc::channel();
-    let session = Session::start_with_source(settings, pipeline, Box::new(mic.clone()), move |e| {
-        let _ = events.send(e);
-    });
-    (session, mic, played, received)
-}
-
 #[test]
 fn the_indicator_text_grows_while_the_key_is_held() {
     let u = utterances().into_iter().next().expect("a 10 s utterance");
     let sink = common::Collect::default();
     let (session, mic, played, events) =
-        session(moonshine_transcriber("moonshine-tiny-en"), sink.clone());
+        common::english_session(moonshine_transcriber("moonshine-tiny-en"), sink.clone());
     mic.queue(u.samples.clone());
     session.send(Input::Press(Instant::now()));
     // Text shown while the audio is still playing, i.e. while the key is held.

@@ -376,29 +376,15 @@ fn an_archive_without_a_model_layout_installs_nothing() {
 #[test]
 fn holding_the_key_with_nemotron_shows_the_text_while_speaking() {
     use std::time::{Duration, Instant};
-    use utter::session::{Input, Pipeline, Session, SessionEvent};
+    use utter::session::{Input, SessionEvent};
 
     let (text, seconds) = expected("nemotron");
     let vad = utter::vad::SileroVad::load(&common::models_dir().join("silero_vad.onnx")).unwrap();
     let engine = NemoEngine::load(&fixtures().join("nemotron"), "nemotron-fixture", 2).unwrap();
     let sink = common::Collect::default();
-    let pipeline = Pipeline {
-        transcriber: Some(utter::transcriber::Transcriber::new(vad, Box::new(engine))),
-        cleaner: None,
-        output: Box::new(sink.clone()),
-        history: None,
-        recordings_dir: None,
-    };
-    let settings = utter::settings::Settings {
-        language: "en".into(),
-        ..utter::settings::Settings::default()
-    };
-    let (mic, played) = utter::audio::SimulatedMicrophone::new();
+    let transcriber = utter::transcriber::Transcriber::new(vad, Box::new(engine));
+    let (session, mic, played, received) = common::english_session(transcriber, sink.clone());
     mic.queue(audio(seconds));
-    let (events, received) = std::sync::mpsc::channel();
-    let session = Session::start_with_source(settings, pipeline, Box::new(mic), move |e| {
-        let _ = events.send(e);
-    });
     session.send(Input::Press(Instant::now()));
     played
         .recv_timeout(Duration::from_secs(30))

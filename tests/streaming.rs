@@ -3,28 +3,21 @@
 
 mod common;
 
-use common::{shared_dir, transcriber};
-use utter::eval::corpus::{Utterance, build_utterances, load_clips};
+use common::transcriber;
+use utter::eval::corpus::Utterance;
 use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
 use utter::streaming::StreamingTranscription;
-use utter::stt::Language;
 use utter::transcriber::{TranscribeOptions, Transcriber};
 
 /// Blocks as the capture thread delivers them (20 ms).
 const BLOCK: usize = 320;
 
 fn options() -> TranscribeOptions {
-    TranscribeOptions {
-        language: Language::parse("en"),
-        ..TranscribeOptions::default()
-    }
+    common::english()
 }
 
 fn utterances() -> Vec<Utterance> {
-    let clips = load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
-    let mut all = build_utterances(&clips, 10.0, 5);
-    all.extend(build_utterances(&clips, 30.0, 1));
-    all
+    common::eval_utterances(&[(10.0, 5), (30.0, 1)])
 }
 
 fn stream(t: &mut Transcriber, samples: &[f32], block: usize) -> (String, usize) {

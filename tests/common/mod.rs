@@ -59,6 +59,59 @@ impl utter::output::TextSink for Collect {
     }
 }
 
+/// Recognition options for English speech.
+pub fn english() -> utter::transcriber::TranscribeOptions {
+    utter::transcriber::TranscribeOptions {
+        language: utter::stt::Language::parse("en"),
+        ..Default::default()
+    }
+}
+
+/// Dictation-length utterances built from the English eval corpus: `count` of each length.
+pub fn eval_utterances(lengths: &[(f64, usize)]) -> Vec<utter::eval::corpus::Utterance> {
+    let clips =
+        utter::eval::corpus::load_clips(&shared_dir().join("eval"), "en").expect("eval corpus");
+    lengths
+        .iter()
+        .flat_map(|&(seconds, count)| utter::eval::corpus::build_utterances(&clips, seconds, count))
+        .collect()
+}
+
+/// A session as the app runs it, English, recording from a simulated microphone, typing into
+/// `sink`: the session, the microphone, when it finished playing, and the session's events.
+pub fn english_session(
+    transcriber: Transcriber,
+    sink: Collect,
+) -> (
+    utter::session::Session,
+    utter::audio::SimulatedMicrophone,
+    std::sync::mpsc::Receiver<std::time::Instant>,
+    std::sync::mpsc::Receiver<utter::session::SessionEvent>,
+) {
+    let pipeline = utter::session::Pipeline {
+        transcriber: Some(transcriber),
+        cleaner: None,
+        output: Box::new(sink),
+        history: None,
+        recordings_dir: None,
+    };
+    let settings = utter::settings::Settings {
+        language: "en".into(),
+        ..utter::settings::Settings::default()
+    };
+    let (mic, played) = utter::audio::SimulatedMicrophone::new();
+    let (events, received) = std::sync::mpsc::channel();
+    let session = utter::session::Session::start_with_source(
+        settings,
+        pipeline,
+        Box::new(mic.clone()),
+        move |e| {
+            let _ = events.send(e);
+        },
+    );
+    (session, mic, played, received)
+}
+
 pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }
