@@ -19,11 +19,8 @@ const CTX_FRAMES_PER_SECOND: usize = 50;
 /// Extra encoder frames beyond the audio: without a margin the decoder sometimes stops a
 /// word early or repeats the last one when the window ends right at the speech.
 const CTX_MARGIN_FRAMES: usize = 256;
-/// The smallest window used (7.7 s). Measured on the eval corpus (32 clips and 5–30 s
-/// utterances, batch and streaming with prompts): floors of 5.1, 7.7 and 15.4 s gave the same
-/// words, 7.7 s a third less decoding time than 15.4 s; a window that runs away anyway is
-/// caught by the repetition and token-limit checks and decoded again with the full window.
-const CTX_MIN_FRAMES: usize = 384;
+/// The smallest window used: very short windows make the decoder unreliable.
+const CTX_MIN_FRAMES: usize = 768;
 /// A repeat of this many words at the end marks a decoder that ran away.
 const REPEAT_MIN_WORDS: usize = 4;
 /// Past this the scaled window saves too little to be worth the risk: use the full one.
