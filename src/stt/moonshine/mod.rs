@@ -4,6 +4,7 @@
 
 mod files;
 mod greedy;
+mod layout;
 mod network;
 mod onnx_wire;
 mod prepare;
