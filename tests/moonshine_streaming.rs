@@ -8,12 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::moonshine_transcriber;
 use utter::eval::corpus::Utterance;
-use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
+use utter::eval::{normalize, word_error_rate};
 use utter::session::{Input, SessionEvent};
-use utter::streaming::StreamingTranscription;
-
-/// Blocks as the capture thread delivers them (20 ms).
-const BLOCK: usize = 320;
 
 fn utterances() -> Vec<Utterance> {
     common::eval_utterances(&[(10.0, 5), (30.0, 2)])
@@ -22,35 +18,8 @@ fn utterances() -> Vec<Utterance> {
 #[test]
 fn streaming_gives_the_words_of_batch_decoding() {
     let mut t = moonshine_transcriber("moonshine-tiny-en");
-    let (mut batch, mut streamed) = (Vec::new(), Vec::new());
-    let mut refreshes = 0;
-    for u in utterances() {
-        let b = t.transcribe(&u.samples, &common::english()).unwrap().text;
-        let mut s = StreamingTranscription::new(&mut t, common::english());
-        for chunk in u.samples.chunks(BLOCK) {
-            s.push(&mut t, chunk);
-        }
-        let (out, stats) = s.finish(&mut t, &u.samples).unwrap();
-        refreshes += stats.refreshes;
-        eprintln!(
-            "{:.1} s, {} refreshes, {} commits\n  batch:  {b}\n  stream: {}",
-            u.seconds(),
-            stats.refreshes,
-            stats.committed_segments,
-            out.text
-        );
-        batch.push((u.reference.clone(), b));
-        streamed.push((u.reference, out.text));
-    }
-    let (wb, ws) = (
-        corpus_word_error_rate(&batch),
-        corpus_word_error_rate(&streamed),
-    );
-    eprintln!(
-        "WER batch {:.2} %, streaming {:.2} %",
-        wb * 100.0,
-        ws * 100.0
-    );
+    let (wb, ws, stats) = common::batch_and_streaming_wer(&mut t, &utterances());
+    let refreshes: usize = stats.iter().map(|s| s.refreshes).sum();
     assert!(
         refreshes >= 10,
         "refreshed while speech went on ({refreshes})"

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::transcriber;
+use common::{stream, transcriber};
 use utter::eval::corpus::Utterance;
-use utter::eval::{corpus_word_error_rate, normalize, word_error_rate};
+use utter::eval::{normalize, word_error_rate};
 use utter::streaming::StreamingTranscription;
-use utter::transcriber::{TranscribeOptions, Transcriber};
+use utter::transcriber::TranscribeOptions;
 
 /// Blocks as the capture thread delivers them (20 ms).
 const BLOCK: usize = 320;
@@ -20,41 +20,11 @@ fn utterances() -> Vec<Utterance> {
     common::eval_utterances(&[(10.0, 5), (30.0, 1)])
 }
 
-fn stream(t: &mut Transcriber, samples: &[f32], block: usize) -> (String, usize) {
-    let mut s = StreamingTranscription::new(t, options());
-    for chunk in samples.chunks(block) {
-        s.push(t, chunk);
-    }
-    let (out, stats) = s.finish(t, samples).expect("stream finishes");
-    (out.text, stats.committed_segments)
-}
-
 #[test]
 fn streaming_is_as_accurate_as_batch_on_real_speech() {
     let mut t = transcriber("ggml-tiny.en-q8_0.bin");
-    let mut batch = Vec::new();
-    let mut streamed = Vec::new();
-    let mut commits = 0;
-    for u in utterances() {
-        let b = t.transcribe(&u.samples, &options()).unwrap().text;
-        let (s, committed) = stream(&mut t, &u.samples, BLOCK);
-        commits += committed;
-        eprintln!(
-            "{:.1} s, {committed} commits\n  batch:  {b}\n  stream: {s}",
-            u.seconds()
-        );
-        batch.push((u.reference.clone(), b));
-        streamed.push((u.reference, s));
-    }
-    let (wb, ws) = (
-        corpus_word_error_rate(&batch),
-        corpus_word_error_rate(&streamed),
-    );
-    eprintln!(
-        "WER batch {:.2} %, streaming {:.2} %",
-        wb * 100.0,
-        ws * 100.0
-    );
+    let (wb, ws, stats) = common::batch_and_streaming_wer(&mut t, &utterances());
+    let commits: usize = stats.iter().map(|s| s.committed_segments).sum();
     assert!(
         commits >= 6,
         "the stream really decoded while recording ({commits} commits)"
@@ -67,7 +37,8 @@ fn streaming_is_as_accurate_as_batch_on_real_speech() {
 fn block_size_does_not_change_the_text() {
     let mut t = transcriber("ggml-tiny.en-q8_0.bin");
     let u = &utterances()[0];
-    let (small, commits) = stream(&mut t, &u.samples, BLOCK);
+    let (small, stats) = stream(&mut t, &u.samples, BLOCK);
+    let commits = stats.committed_segments;
     let (large, _) = stream(&mut t, &u.samples, 16_000);
     let (one_piece, _) = stream(&mut t, &u.samples, u.samples.len());
     assert!(commits >= 1);

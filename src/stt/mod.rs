@@ -140,6 +140,16 @@ pub trait SpeechToText: Send {
     }
 }
 
+/// `audio`, padded with silence to at least `min` samples (engines that cannot take less).
+pub(crate) fn padded_to(audio: &[f32], min: usize) -> std::borrow::Cow<'_, [f32]> {
+    if audio.len() >= min {
+        return std::borrow::Cow::Borrowed(audio);
+    }
+    let mut padded = audio.to_vec();
+    padded.resize(min, 0.0);
+    std::borrow::Cow::Owned(padded)
+}
+
 /// The files of a model folder, found by `locate`: a folder that is not there is
 /// [`SttError::ModelMissing`], one that does not hold a model is [`SttError::ModelInvalid`].
 pub(crate) fn locate_folder<T>(

@@ -247,17 +247,7 @@ impl SpeechToText for WhisperEngine {
                 what: "translate; choose a multilingual model".into(),
             });
         }
-        let padded;
-        let audio = if audio.len() < MIN_SAMPLES {
-            padded = {
-                let mut v = audio.to_vec();
-                v.resize(MIN_SAMPLES, 0.0);
-                v
-            };
-            &padded[..]
-        } else {
-            audio
-        };
+        let audio = &*super::padded_to(audio, MIN_SAMPLES);
         let scaled = match request.audio_context {
             AudioContext::Scaled => scaled_audio_ctx(audio.len()),
             AudioContext::Full => 0,

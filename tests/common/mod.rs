@@ -77,6 +77,51 @@ pub fn eval_utterances(lengths: &[(f64, usize)]) -> Vec<utter::eval::corpus::Utt
         .collect()
 }
 
+/// One English utterance streamed in blocks of `block` samples, as the capture thread would
+/// deliver it: the text and what the stream did.
+pub fn stream(
+    t: &mut Transcriber,
+    samples: &[f32],
+    block: usize,
+) -> (String, utter::streaming::StreamStats) {
+    let mut s = utter::streaming::StreamingTranscription::new(t, english());
+    for chunk in samples.chunks(block) {
+        s.push(t, chunk);
+    }
+    let (out, stats) = s.finish(t, samples).expect("stream finishes");
+    (out.text, stats)
+}
+
+/// Word error rates over `utterances`, decoded whole (batch) and streamed in 20 ms blocks:
+/// (batch, streaming, each stream's stats).
+pub fn batch_and_streaming_wer(
+    t: &mut Transcriber,
+    utterances: &[utter::eval::corpus::Utterance],
+) -> (f64, f64, Vec<utter::streaming::StreamStats>) {
+    let (mut batch, mut streamed, mut stats) = (Vec::new(), Vec::new(), Vec::new());
+    for u in utterances {
+        let b = t.transcribe(&u.samples, &english()).unwrap().text;
+        let (s, st) = stream(t, &u.samples, 320);
+        eprintln!(
+            "{:.1} s, {} commits, {} refreshes\n  batch:  {b}\n  stream: {s}",
+            u.seconds(),
+            st.committed_segments,
+            st.refreshes
+        );
+        batch.push((u.reference.clone(), b));
+        streamed.push((u.reference.clone(), s));
+        stats.push(st);
+    }
+    let wer = utter::eval::corpus_word_error_rate;
+    let (wb, ws) = (wer(&batch), wer(&streamed));
+    eprintln!(
+        "WER batch {:.2} %, streaming {:.2} %",
+        wb * 100.0,
+        ws * 100.0
+    );
+    (wb, ws, stats)
+}
+
 /// A session as the app runs it, English, recording from a simulated microphone, typing into
 /// `sink`: the session, the microphone, when it finished playing, and the session's events.
 pub fn english_session(

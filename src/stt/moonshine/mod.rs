@@ -14,7 +14,6 @@ use std::path::Path;
 
 pub use files::ModelFiles;
 pub use network::Dims;
-pub use prepare::onnx_copy;
 pub use tokenizer::Tokenizer;
 
 use network::Networks;
@@ -95,13 +94,7 @@ impl MoonshineEngine {
         stop: Option<&super::StopFlag>,
     ) -> Result<Vec<u32>, SttError> {
         // The encoder's strided convolutions need a minimum of audio; pad a blip with silence.
-        let padded;
-        let audio = if audio.len() < MIN_SAMPLES {
-            padded = [audio, &[0.0; MIN_SAMPLES][..MIN_SAMPLES - audio.len()]].concat();
-            &padded[..]
-        } else {
-            audio
-        };
+        let audio = &*super::padded_to(audio, MIN_SAMPLES);
         let encoded = self.nets.encode(audio).map_err(SttError::Decode)?;
         if encoded.frames == 0 {
             return Ok(Vec::new());
@@ -131,7 +124,7 @@ impl MoonshineEngine {
             truncated: decoded.truncated,
         };
         tracing::debug!(
-            audio_s = audio.len() as f64 / 16_000.0,
+            audio_s = crate::audio::seconds(audio.len()),
             stats = ?self.last_stats,
             "Moonshine decoded"
         );

@@ -70,7 +70,7 @@ fn cache_path(ort_file: &Path) -> Result<PathBuf, String> {
 }
 
 /// The cached ONNX copy of `ort_file`, made now if there is none.
-pub fn onnx_copy(ort_file: &Path) -> Result<PathBuf, String> {
+fn onnx_copy(ort_file: &Path) -> Result<PathBuf, String> {
     let target = cache_path(ort_file)?;
     if target.is_file() {
         return Ok(target);
