@@ -44,6 +44,19 @@ impl App {
         extra_args: &[&str],
         extra_env: &[(&str, &str)],
     ) -> App {
+        let whisper = models_dir().join("ggml-tiny.en-q8_0.bin");
+        App::start_model(x, mic, dir, &whisper, settings_toml, extra_args, extra_env)
+    }
+
+    fn start_model(
+        x: &XServer,
+        mic: &VirtualMic,
+        dir: &Path,
+        model: &Path,
+        settings_toml: &str,
+        extra_args: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> App {
         let config = dir.join("config");
         let data = dir.join("data");
         std::fs::create_dir_all(&config).unwrap();
@@ -51,7 +64,7 @@ impl App {
         let log = dir.join("app.log");
         let mut cmd = x.command(desktop_bin().to_str().unwrap());
         cmd.arg("--model")
-            .arg(models_dir().join("ggml-tiny.en-q8_0.bin"))
+            .arg(model)
             .args(extra_args)
             .env("UTTER_CONFIG_DIR", &config)
             .env("UTTER_DATA_DIR", &data)
@@ -146,6 +159,63 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
         );
     }
     assert!(entry.audio_path.unwrap().exists());
+}
+
+/// The texts the recording indicator was sent so far, in order.
+fn indicator_texts(app: &App) -> Vec<String> {
+    app.log_text()
+        .lines()
+        .filter_map(|line| {
+            line.split_once("indicator text: ")
+                .map(|(_, t)| t.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = TerminalTarget::open(&x, dir.path());
+    let model = models_dir().join("moonshine-base-en");
+    let settings = "[output]\nmethod = \"type\"\n";
+    let mut app = App::start_model(&x, &mic, dir.path(), &model, settings, &[], &[]);
+    x.focus(&target.window);
+
+    x.xdotool(&["keydown", HOTKEY]);
+    app.wait_log("state: recording", Duration::from_secs(10));
+    mic.play(&load_clip("jfk.wav"));
+    mic.wait_played(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(400));
+    // Before the key comes up, the indicator has already shown the words, growing.
+    let held = indicator_texts(&app);
+    assert!(held.len() >= 3, "indicator texts while held: {held:?}");
+    let grew = held.windows(2).filter(|w| w[1].len() > w[0].len()).count();
+    assert!(grew >= 2, "the indicator's text grows: {held:?}");
+    let last = held.last().unwrap();
+    assert!(
+        utter::eval::word_error_rate(JFK, last) <= 0.3,
+        "nearly all words before release: {last:?}"
+    );
+    x.xdotool(&["keyup", HOTKEY]);
+    app.wait_log("dictation:", Duration::from_secs(60));
+
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(JFK, &typed);
+    assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
+    let history = utter::history::History::open(&app.data.join("history.sqlite3")).unwrap();
+    let entry = history.last_with_text().unwrap().expect("a history entry");
+    assert_eq!(entry.status, utter::history::Status::Delivered);
+    assert!(
+        entry
+            .model
+            .as_deref()
+            .unwrap_or_default()
+            .contains("moonshine"),
+        "{:?}",
+        entry.model
+    );
 }
 
 #[test]

@@ -28,11 +28,21 @@ impl Listener {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Listener {
-        let model = models_dir().join("ggml-tiny.en-q8_0.bin");
+        let whisper = models_dir().join("ggml-tiny.en-q8_0.bin");
+        Listener::start_model(mic, data, &whisper, extra, env)
+    }
+
+    fn start_model(
+        mic: &VirtualMic,
+        data: &std::path::Path,
+        model: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Listener {
         let mut cmd = Command::new(utter_bin());
         cmd.args(["listen", "--json", "--language", "en", "--wait-s", "20"])
             .arg("--model")
-            .arg(&model)
+            .arg(model)
             .args(extra)
             .env("UTTER_MODELS_DIR", models_dir())
             .env("UTTER_DATA_DIR", data)
@@ -142,6 +152,30 @@ fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
         Some(std::path::Path::new(saved))
     );
     assert!(entry.timings["stt"] > 0.0, "{:?}", entry.timings);
+}
+
+#[test]
+fn listen_dictates_with_moonshine() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    // By catalog name, found in UTTER_MODELS_DIR, as a user who downloaded it would.
+    let model = std::path::Path::new("moonshine-tiny-en");
+    let mut listener = Listener::start_model(&mic, data.path(), model, &[], &[]);
+    listener.wait_listening(&mic);
+    mic.play(&load_clip("jfk.wav"));
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+    assert!(ok, "utter listen failed:\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    let text = report["text"].as_str().unwrap();
+    let wer = utter::eval::word_error_rate(JFK, text);
+    assert!(wer <= 0.15, "WER {wer:.2}: {text}");
+    assert!(
+        report["model"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("moonshine"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -120,9 +120,9 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         }
         SessionEvent::Problem { message } => state.warn(message.clone()),
         SessionEvent::ModelLoaded { loaded } => on_model_loaded(app, state, *loaded),
-        SessionEvent::Level { .. }
-        | SessionEvent::Partial { .. }
-        | SessionEvent::Retranscribed { .. } => {}
+        // Transcripts only at debug level, like the dictation's text.
+        SessionEvent::Partial { text } => tracing::debug!("indicator text: {text}"),
+        SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
     let _ = app.emit("session", &event);
 }
