@@ -15,8 +15,8 @@ const LAYOUTS: [&str; 2] = ["moonshine-tiny-en", "moonshine-base-en"];
 
 #[test]
 fn both_layouts_read_their_sizes_from_the_graphs() {
-    let tiny = MoonshineEngine::load(&models_dir().join(LAYOUTS[0]), "tiny", 2).unwrap();
-    let base = MoonshineEngine::load(&models_dir().join(LAYOUTS[1]), "base", 2).unwrap();
+    let tiny = MoonshineEngine::load(&models_dir().join(LAYOUTS[0]), "tiny", 1).unwrap();
+    let base = MoonshineEngine::load(&models_dir().join(LAYOUTS[1]), "base", 1).unwrap();
     let (t, b) = (tiny.dims(), base.dims());
     assert_eq!((t.layers, t.heads, t.head_dim, t.hidden), (6, 8, 36, 288));
     assert_eq!((b.layers, b.heads, b.head_dim, b.hidden), (8, 8, 52, 416));
@@ -94,7 +94,7 @@ fn silence_and_noise_give_nothing() {
 
 #[test]
 fn moonshine_is_english_only() {
-    let mut engine = MoonshineEngine::load(&models_dir().join(LAYOUTS[0]), "tiny", 2).unwrap();
+    let mut engine = MoonshineEngine::load(&models_dir().join(LAYOUTS[0]), "tiny", 1).unwrap();
     let audio = load_clip("jfk.wav");
     for request in [
         SttRequest {

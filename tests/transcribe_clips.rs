@@ -80,7 +80,7 @@ fn a_dictation_longer_than_30_seconds_comes_out_whole() {
 fn whisper_gives_up_a_decode_when_asked_to_stop() {
     use utter::stt::{SpeechToText, StopFlag, SttError, SttRequest, WhisperEngine};
     let mut engine =
-        WhisperEngine::load(&common::models_dir().join("ggml-tiny.en-q8_0.bin"), "t", 2).unwrap();
+        WhisperEngine::load(&common::models_dir().join("ggml-tiny.en-q8_0.bin"), "t", 1).unwrap();
     let jfk = load_clip("jfk.wav");
     // An unset flag changes nothing.
     let quiet = SttRequest {

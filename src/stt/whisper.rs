@@ -20,7 +20,7 @@ const CTX_FRAMES_PER_SECOND: usize = 50;
 /// word early or repeats the last one when the window ends right at the speech.
 const CTX_MARGIN_FRAMES: usize = 256;
 /// The smallest window used: very short windows make the decoder unreliable.
-const CTX_MIN_FRAMES: usize = 768;
+const CTX_MIN_FRAMES: usize = 384;
 /// A repeat of this many words at the end marks a decoder that ran away.
 const REPEAT_MIN_WORDS: usize = 4;
 /// Past this the scaled window saves too little to be worth the risk: use the full one.
@@ -158,11 +158,16 @@ impl WhisperEngine {
         language: &str,
         audio_ctx: i32,
         audio: &[f32],
-    ) -> Result<String, SttError> {
+    ) -> Result<Decoded, SttError> {
         let mut params = self.params(request, Some(language));
         if audio_ctx > 0 {
             params.set_audio_ctx(audio_ctx);
         }
+        // A decoder can go on past the speech (counting on, repeating) until whisper.cpp's
+        // context is full, and then again at each fallback temperature: tens of seconds for
+        // a few seconds of audio, worst in a cut window. Capped, a runaway costs a few tokens
+        // (and in a cut window the full one decides).
+        params.set_max_tokens(runaway::token_limit(audio.len()) as i32);
         if let Some(stop) = &request.stop {
             // whisper.cpp asks between graph nodes, so even the encoder stops within a moment.
             // (whisper-rs's closure-based setter casts its box to the wrong type; this passes
@@ -194,7 +199,9 @@ impl WhisperEngine {
             return Err(SttError::Stopped);
         }
         let mut text = String::new();
+        let mut tokens = 0;
         for segment in self.state.as_iter() {
+            tokens += segment.n_tokens().max(0) as usize;
             let piece = segment
                 .to_str_lossy()
                 .map_err(|e| SttError::Decode(e.to_string()))?;
@@ -207,7 +214,7 @@ impl WhisperEngine {
             }
             text.push_str(piece);
         }
-        Ok(text)
+        Ok(Decoded { text, tokens })
     }
 }
 
@@ -252,19 +259,19 @@ impl SpeechToText for WhisperEngine {
             AudioContext::Scaled => scaled_audio_ctx(audio.len()),
             AudioContext::Full => 0,
         };
-        let mut text = self.run(request, &language, scaled, audio)?;
+        let first = self.run(request, &language, scaled, audio)?;
+        let mut text = first.text;
         // A window cut to the audio can make the decoder run away (repeat its last sentence,
-        // or go on past the speech): then the full window decides.
-        let words = crate::eval::normalize(&text).len();
+        // or go on past the speech up to the token cap): then the full window decides.
         if scaled > 0
             && (runaway::repeats_its_end(&text, REPEAT_MIN_WORDS)
-                || words > runaway::token_limit(audio.len()))
+                || first.tokens >= runaway::token_limit(audio.len()))
         {
             tracing::debug!(
                 scaled,
                 "scaled window ran away; decoding with the full window"
             );
-            text = self.run(request, &language, 0, audio)?;
+            text = self.run(request, &language, 0, audio)?.text;
         }
         let detected = if language == "auto" {
             whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)
@@ -276,6 +283,13 @@ impl SpeechToText for WhisperEngine {
             language: detected,
         })
     }
+}
+
+/// What one whisper.cpp decode produced.
+struct Decoded {
+    text: String,
+    /// Tokens in its segments, to tell a decode that hit the cap.
+    tokens: usize,
 }
 
 /// whisper.cpp's abort callback: `flag` is the `AtomicBool` of a [`crate::stt::StopFlag`].

@@ -28,10 +28,13 @@ pub fn load_clip(name: &str) -> Vec<f32> {
     utter::audio::load_mono_16k(&clip(name)).expect("clip decodes")
 }
 
+/// VAD + Whisper. One thread per engine: the test harness runs tests side by side on a 2-core
+/// machine, and more threads than cores makes ggml's and ONNX Runtime's spinning workers crawl
+/// (the streaming tests took 110 s with two threads each, 18 s with one).
 pub fn transcriber(model_file: &str) -> Transcriber {
     let vad = SileroVad::load(&models_dir().join("silero_vad.onnx")).expect("VAD loads");
     let stt =
-        WhisperEngine::load(&models_dir().join(model_file), model_file, 2).expect("model loads");
+        WhisperEngine::load(&models_dir().join(model_file), model_file, 1).expect("model loads");
     Transcriber::new(vad, Box::new(stt))
 }
 
@@ -39,7 +42,7 @@ pub fn transcriber(model_file: &str) -> Transcriber {
 /// moonshine-base-en: `.ort` + tokenizer.bin).
 pub fn moonshine_transcriber(folder: &str) -> Transcriber {
     let vad = SileroVad::load(&models_dir().join("silero_vad.onnx")).expect("VAD loads");
-    let stt = utter::stt::MoonshineEngine::load(&models_dir().join(folder), folder, 2)
+    let stt = utter::stt::MoonshineEngine::load(&models_dir().join(folder), folder, 1)
         .expect("Moonshine loads");
     Transcriber::new(vad, Box::new(stt))
 }
@@ -161,6 +164,8 @@ pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }
 
+pub mod desktop_app;
+pub mod sway;
 pub mod virtual_mic;
 
 pub mod llm_server;
