@@ -17,7 +17,9 @@ build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev cur
 # ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
 test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3 dbus-daemon dbus-bin gnome-keyring
   # Headless desktop tests: X server, key presses, target windows, clipboard, WebDriver.
-  xvfb xdotool x11-utils xterm xclip zenity imagemagick webkit2gtk-driver)
+  xvfb xdotool x11-utils xterm xclip zenity imagemagick webkit2gtk-driver
+  # Native Wayland tests: a headless compositor, a native terminal, a virtual keyboard, its clipboard.
+  sway foot wtype wl-clipboard)
 
 missing=()
 check=("${build_pkgs[@]}")

@@ -128,6 +128,24 @@ impl PressClassifier {
         None
     }
 
+    /// A shortcut that only reports taps (`utter-desktop --toggle`): start a dictation, or stop
+    /// the one being recorded, whatever the mode.
+    pub fn toggle(&mut self) -> Option<Command> {
+        self.pending_release = None;
+        self.key_down = false;
+        match self.phase {
+            Phase::Idle => {
+                self.phase = Phase::Recording;
+                Some(Command::Start)
+            }
+            Phase::Recording => {
+                self.phase = Phase::Busy;
+                Some(Command::Stop)
+            }
+            Phase::Busy => None,
+        }
+    }
+
     /// The cancel key (Esc): drop the recording in progress.
     pub fn cancel(&mut self) -> Option<Command> {
         if self.phase == Phase::Recording {
@@ -178,6 +196,24 @@ mod tests {
         assert_eq!(c.poll(at(t0, 2030)), None, "not yet believed");
         assert_eq!(c.poll(at(t0, 2051)), Some(Command::Stop));
         assert_eq!(c.poll(at(t0, 2100)), None);
+    }
+
+    #[test]
+    fn a_toggle_starts_and_stops_in_either_mode_and_waits_while_busy() {
+        for mode in [Mode::PushToTalk, Mode::Toggle] {
+            let t0 = Instant::now();
+            let mut c = PressClassifier::new(mode);
+            assert_eq!(c.toggle(), Some(Command::Start), "{mode:?}");
+            assert!(c.is_recording());
+            assert_eq!(c.toggle(), Some(Command::Stop), "{mode:?}");
+            assert_eq!(c.toggle(), None, "busy transcribing");
+            assert_eq!(c.press(t0), None, "busy transcribing");
+            c.release(at(t0, 10));
+            c.finished();
+            assert_eq!(c.poll(at(t0, 100)), None);
+            assert_eq!(c.toggle(), Some(Command::Start), "{mode:?}");
+            assert_eq!(c.cancel(), Some(Command::Cancel));
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod audio;
 pub mod cleanup;
+pub mod control;
 pub mod eval;
 pub mod history;
 pub mod hotkey;

@@ -5,118 +5,59 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::desktop_app::{App, Launch, desktop_bin};
 use common::llm_server::{LlmServer, Reply};
 use common::virtual_mic::VirtualMic;
 use common::xserver::{EntryTarget, TerminalTarget, XServer};
-use common::{JFK, load_clip, models_dir, utter_bin};
+use common::{JFK, load_clip, models_dir};
 
-fn desktop_bin() -> PathBuf {
-    let path = utter_bin().with_file_name("utter-desktop");
-    assert!(
-        path.exists(),
-        "{} is missing: build it first (cargo build --workspace --bins)",
-        path.display()
-    );
-    path
+/// A runtime dir of the test's own, so parallel apps never share a control socket.
+fn runtime_dir(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    runtime
 }
 
-struct App {
-    child: Child,
-    log: PathBuf,
-    pub data: PathBuf,
+/// Start the app on the X server with a settings file written from `settings_toml`.
+fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
+    start_with(x, mic, dir, settings_toml, &[], &[])
 }
 
-impl App {
-    /// Start the app with a settings file written from `settings_toml`, and wait until it is
-    /// ready to dictate.
-    fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
-        App::start_with(x, mic, dir, settings_toml, &[], &[])
-    }
-
-    fn start_with(
-        x: &XServer,
-        mic: &VirtualMic,
-        dir: &Path,
-        settings_toml: &str,
-        extra_args: &[&str],
-        extra_env: &[(&str, &str)],
-    ) -> App {
-        let whisper = models_dir().join("ggml-tiny.en-q8_0.bin");
-        App::start_model(x, mic, dir, &whisper, settings_toml, extra_args, extra_env)
-    }
-
-    fn start_model(
-        x: &XServer,
-        mic: &VirtualMic,
-        dir: &Path,
-        model: &Path,
-        settings_toml: &str,
-        extra_args: &[&str],
-        extra_env: &[(&str, &str)],
-    ) -> App {
-        let config = dir.join("config");
-        let data = dir.join("data");
-        std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(config.join("settings.toml"), settings_toml).unwrap();
-        let log = dir.join("app.log");
-        let mut cmd = x.command(desktop_bin().to_str().unwrap());
-        cmd.arg("--model")
-            .arg(model)
-            .args(extra_args)
-            .env("UTTER_CONFIG_DIR", &config)
-            .env("UTTER_DATA_DIR", &data)
-            .env("UTTER_MODELS_DIR", models_dir())
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("UTTER_LOG", "info,utter=debug")
-            .env("NO_AT_BRIDGE", "1")
-            .env_remove("UTTER_LLM_BASE_URL")
-            .envs(extra_env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("app.stdout")).unwrap())
-            .stderr(std::fs::File::create(&log).unwrap());
-        mic.connect(&mut cmd);
-        let child = cmd.spawn().expect("utter-desktop starts");
-        let mut app = App { child, log, data };
-        app.wait_log("ready", Duration::from_secs(60));
-        app
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_log(&mut self, needle: &str, timeout: Duration) {
-        self.wait_log_count(needle, 1, timeout);
-    }
-
-    /// Wait until `needle` appears `count` times in the app's log.
-    fn wait_log_count(&mut self, needle: &str, count: usize, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let text = self.log_text();
-            if text.matches(needle).count() >= count {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("utter-desktop exited ({status}) waiting for {needle:?}:\n{text}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {needle:?} in the app log after {timeout:?}:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+fn start_with(
+    x: &XServer,
+    mic: &VirtualMic,
+    dir: &Path,
+    settings_toml: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> App {
+    let model = models_dir().join("ggml-tiny.en-q8_0.bin");
+    start_model(x, mic, dir, model, settings_toml, args, env)
 }
 
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_model(
+    x: &XServer,
+    mic: &VirtualMic,
+    dir: &Path,
+    model: PathBuf,
+    settings_toml: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> App {
+    let mut cmd = x.command(desktop_bin().to_str().unwrap());
+    cmd.env("XDG_RUNTIME_DIR", runtime_dir(dir));
+    let launch = Launch {
+        model,
+        settings_toml,
+        args,
+        env,
+        owner: None,
+    };
+    App::launch(cmd, mic, dir, launch)
 }
 
 const HOTKEY: &str = "ctrl+alt+space";
@@ -139,7 +80,7 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
     let target = TerminalTarget::open(&x, dir.path());
-    let mut app = App::start(&x, &mic, dir.path(), "[output]\nmethod = \"type\"\n");
+    let mut app = start(&x, &mic, dir.path(), "[output]\nmethod = \"type\"\n");
     x.focus(&target.window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
@@ -161,17 +102,6 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
     assert!(entry.audio_path.unwrap().exists());
 }
 
-/// The texts the recording indicator was sent so far, in order.
-fn indicator_texts(app: &App) -> Vec<String> {
-    app.log_text()
-        .lines()
-        .filter_map(|line| {
-            line.split_once("indicator text: ")
-                .map(|(_, t)| t.to_string())
-        })
-        .collect()
-}
-
 #[test]
 fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held() {
     let x = XServer::start();
@@ -180,7 +110,7 @@ fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held(
     let target = TerminalTarget::open(&x, dir.path());
     let model = models_dir().join("moonshine-base-en");
     let settings = "[output]\nmethod = \"type\"\n";
-    let mut app = App::start_model(&x, &mic, dir.path(), &model, settings, &[], &[]);
+    let mut app = start_model(&x, &mic, dir.path(), model, settings, &[], &[]);
     x.focus(&target.window);
 
     x.xdotool(&["keydown", HOTKEY]);
@@ -189,7 +119,7 @@ fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held(
     mic.wait_played(Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(400));
     // Before the key comes up, the indicator has already shown the words, growing.
-    let held = indicator_texts(&app);
+    let held = app.indicator_texts();
     assert!(held.len() >= 3, "indicator texts while held: {held:?}");
     let grew = held.windows(2).filter(|w| w[1].len() > w[0].len()).count();
     assert!(grew >= 2, "the indicator's text grows: {held:?}");
@@ -225,7 +155,7 @@ fn paste_mode_delivers_the_speech_and_restores_the_clipboard() {
     let dir = tempfile::tempdir().unwrap();
     x.set_clipboard("what the user had copied");
     let entry = EntryTarget::open(&x);
-    let mut app = App::start(&x, &mic, dir.path(), "[output]\nmethod = \"paste\"\n");
+    let mut app = start(&x, &mic, dir.path(), "[output]\nmethod = \"paste\"\n");
     x.focus(&entry.window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
     assert_eq!(x.clipboard(), "what the user had copied");
@@ -240,7 +170,7 @@ fn silence_and_a_cancelled_dictation_type_nothing() {
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
     let target = TerminalTarget::open(&x, dir.path());
-    let mut app = App::start(&x, &mic, dir.path(), "");
+    let mut app = start(&x, &mic, dir.path(), "");
     x.focus(&target.window);
 
     // Two seconds of silence held down.
@@ -272,7 +202,7 @@ fn a_corrupt_settings_file_starts_with_defaults_and_keeps_a_backup() {
     let x = XServer::start();
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
-    let app = App::start(&x, &mic, dir.path(), "hotkey = [this is not toml\n");
+    let app = start(&x, &mic, dir.path(), "hotkey = [this is not toml\n");
     let log = app.log_text();
     assert!(log.contains("could not be read"), "{log}");
     let config = dir.path().join("config");
@@ -291,15 +221,16 @@ fn a_corrupt_settings_file_starts_with_defaults_and_keeps_a_backup() {
 }
 
 #[test]
-fn a_second_instance_exits_and_leaves_the_first_running() {
+fn a_second_instance_opens_the_first_ones_settings_and_exits() {
     let x = XServer::start();
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut app = App::start(&x, &mic, dir.path(), "");
+    let mut app = start(&x, &mic, dir.path(), "");
     let out = x
         .command(desktop_bin().to_str().unwrap())
         .env("UTTER_CONFIG_DIR", dir.path().join("config"))
         .env("UTTER_DATA_DIR", &app.data)
+        .env("XDG_RUNTIME_DIR", runtime_dir(dir.path()))
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -312,6 +243,41 @@ fn a_second_instance_exits_and_leaves_the_first_running() {
         app.child.try_wait().unwrap().is_none(),
         "the first one still runs"
     );
+    // Its settings window is what the user sees (xdotool --sync waits for it).
+    x.window_named("Utter — Settings");
+}
+
+#[test]
+fn trigger_commands_drive_the_running_app_on_x11_too() {
+    let x = XServer::start();
+    let mic = VirtualMic::start();
+    let dir = tempfile::tempdir().unwrap();
+    let target = TerminalTarget::open(&x, dir.path());
+    let mut app = start(&x, &mic, dir.path(), "");
+    x.focus(&target.window);
+    let trigger = |flag: &str| {
+        let out = x
+            .command(desktop_bin().to_str().unwrap())
+            .arg(flag)
+            .env("XDG_RUNTIME_DIR", runtime_dir(dir.path()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    trigger("--toggle");
+    app.wait_log("state: recording", Duration::from_secs(10));
+    mic.play(&load_clip("jfk.wav"));
+    mic.wait_played(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(400));
+    trigger("--toggle");
+    app.wait_log("dictation:", Duration::from_secs(60));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(JFK, &typed);
+    assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
 }
 
 #[test]
@@ -319,7 +285,7 @@ fn dictation_is_never_typed_into_utters_own_settings_window() {
     let x = XServer::start();
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
-    let mut app = App::start_with(&x, &mic, dir.path(), "", &["--settings"], &[]);
+    let mut app = start_with(&x, &mic, dir.path(), "", &["--settings"], &[]);
     let settings_window = x.window_named("Utter — Settings");
     x.focus(&settings_window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
@@ -348,7 +314,7 @@ fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
         ("UTTER_LLM_BASE_URL", server.url.as_str()),
         ("UTTER_LLM_MODEL", "test-model"),
     ];
-    let mut app = App::start_with(&x, &mic, dir.path(), "", &[], &env);
+    let mut app = start_with(&x, &mic, dir.path(), "", &[], &env);
     x.focus(&target.window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
     let typed = target.wait_for_line(&x, Duration::from_secs(10));

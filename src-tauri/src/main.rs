@@ -6,6 +6,7 @@ mod commands;
 mod hotkeys;
 mod instance;
 mod logging;
+mod remote;
 mod state;
 mod tray;
 mod windows;
@@ -31,17 +32,58 @@ pub struct Args {
     /// Open the settings window at start.
     #[arg(long)]
     pub settings: bool,
+    /// Tell the running Utter the dictation key went down (bind it in your compositor).
+    #[arg(long, group = "remote")]
+    pub press: bool,
+    /// Tell the running Utter the dictation key came up.
+    #[arg(long, group = "remote")]
+    pub release: bool,
+    /// Start a dictation in the running Utter, or stop the one being recorded.
+    #[arg(long, group = "remote")]
+    pub toggle: bool,
+    /// Drop the dictation being recorded in the running Utter.
+    #[arg(long, group = "remote")]
+    pub cancel: bool,
+}
+
+impl Args {
+    fn remote_command(&self) -> Option<utter::control::Command> {
+        use utter::control::Command;
+        [
+            (self.press, Command::Press),
+            (self.release, Command::Release),
+            (self.toggle, Command::Toggle),
+            (self.cancel, Command::Cancel),
+        ]
+        .into_iter()
+        .find_map(|(given, command)| given.then_some(command))
+    }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // A key binding's command: hand it to the running app and exit at once.
+    if let Some(command) = args.remote_command() {
+        return match remote::send(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let _log = logging::init();
     let _instance = match instance::acquire() {
         Ok(lock) => lock,
         Err(instance::InstanceError::AlreadyRunning(path)) => {
+            let shown = remote::send(utter::control::Command::ShowSettings);
             eprintln!(
-                "Utter is already running (lock {}); use its tray icon.",
-                path.display()
+                "Utter is already running (lock {}); {}",
+                path.display(),
+                match shown {
+                    Ok(()) => "its settings window is open.".to_string(),
+                    Err(e) => format!("use its tray icon ({e})."),
+                }
             );
             return ExitCode::SUCCESS;
         }

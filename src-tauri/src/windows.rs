@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use utter::output::DisplayServer;
 use utter::session::{Session, SessionEvent, State};
 
 use crate::hotkeys::{self, Hotkeys};
@@ -41,14 +42,31 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         // Headless X or a desktop without a tray host: everything else still works.
         tracing::warn!("no tray icon: {e}");
     }
-    if let Err(e) = create_indicator(app) {
+    let wayland = DisplayServer::detect() == Some(DisplayServer::Wayland);
+    if wayland {
+        // A Wayland compositor gives a new window the keyboard focus: an indicator would take
+        // the text's destination away. Better none.
+        tracing::info!("no recording indicator in a Wayland session (it would take the focus)");
+    } else if let Err(e) = create_indicator(app) {
         tracing::warn!("no recording indicator: {e}");
     }
     match Hotkeys::new(&settings.hotkey) {
+        Ok(h) if wayland => {
+            tracing::info!(
+                "Wayland session: {} only works while an X11 (XWayland) window has the focus; \
+                 bind utter-desktop --press / --release (or --toggle) in your compositor",
+                settings.hotkey
+            );
+            *lock(&state.hotkeys) = Some(h);
+        }
         Ok(h) => {
             tracing::info!("hold {} to dictate", settings.hotkey);
             *lock(&state.hotkeys) = Some(h);
         }
+        Err(_) if wayland => tracing::info!(
+            "Wayland session: dictation is triggered by your compositor's key bindings \
+             (utter-desktop --press / --release, or --toggle)"
+        ),
         Err(e) => state.warn(format!("{e:#}")),
     }
     hotkeys::listen(Arc::clone(&state));
@@ -73,6 +91,8 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
     state.attach_session(session.sender());
     // The session lives as long as the app.
     std::mem::forget(session);
+    // So does the control socket (a file left at exit is replaced by the next start).
+    std::mem::forget(crate::remote::listen(app, Arc::clone(&state)));
 }
 
 fn on_model_loaded(app: &AppHandle, state: &AppState, loaded: bool) {
@@ -158,10 +178,18 @@ pub fn show_settings(app: &AppHandle) -> Result<()> {
         w.set_focus()?;
         return Ok(());
     }
-    WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("index.html".into()))
+    let window = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("index.html".into()))
         .title("Utter — Settings")
         .inner_size(760.0, 720.0)
         .build()?;
+    // On Wayland no one can ask which window has the keyboard; the window itself knows.
+    window.on_window_event(|event| match event {
+        tauri::WindowEvent::Focused(focused) => {
+            utter::output::focus::set_own_window_focused(*focused)
+        }
+        tauri::WindowEvent::Destroyed => utter::output::focus::set_own_window_focused(false),
+        _ => {}
+    });
     Ok(())
 }
 

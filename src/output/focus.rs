@@ -1,5 +1,8 @@
-//! Which process owns the focused window (X11), so dictated text is never typed into Utter's
-//! own windows (settings, indicator).
+//! Whether the focused window is one of Utter's own (settings, indicator), so dictated text is
+//! never typed into them: the window system says on X11; on Wayland, where no client may ask,
+//! Utter's windows report their own focus.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
@@ -33,7 +36,14 @@ pub fn focused_pid() -> Option<u32> {
     None
 }
 
+static OWN_WINDOW_FOCUSED: AtomicBool = AtomicBool::new(false);
+
+/// Called by Utter's windows when they gain or lose the keyboard focus.
+pub fn set_own_window_focused(focused: bool) {
+    OWN_WINDOW_FOCUSED.store(focused, Ordering::SeqCst);
+}
+
 /// Whether the focused window belongs to this process.
 pub fn focus_is_ours() -> bool {
-    focused_pid() == Some(std::process::id())
+    OWN_WINDOW_FOCUSED.load(Ordering::SeqCst) || focused_pid() == Some(std::process::id())
 }

@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use enigo::{Direction, Key, Keyboard};
 use x11rb::connection::Connection;
 use x11rb::protocol::Event;
 use x11rb::protocol::xproto::{
@@ -267,21 +266,7 @@ impl Paster {
     }
 
     fn send_paste_keys(&mut self, keys: PasteKeys) -> Result<(), OutputError> {
-        let (modifiers, key): (&[Key], Key) = match keys {
-            PasteKeys::CtrlV => (&[Key::Control], Key::Unicode('v')),
-            PasteKeys::CtrlShiftV => (&[Key::Control, Key::Shift], Key::Unicode('v')),
-            PasteKeys::ShiftInsert => (&[Key::Shift], Key::Insert),
-        };
-        let enigo = self.keys.enigo();
-        let typing = |e: enigo::InputError| OutputError::Typing(e.to_string());
-        for m in modifiers {
-            enigo.key(*m, Direction::Press).map_err(typing)?;
-        }
-        let clicked = enigo.key(key, Direction::Click).map_err(typing);
-        for m in modifiers.iter().rev() {
-            enigo.key(*m, Direction::Release).map_err(typing)?;
-        }
-        clicked
+        self.keys.press_paste_keys(keys)
     }
 }
 

@@ -1,29 +1,165 @@
-//! Typing through enigo (XTest on X11): Unicode text is entered exactly, whatever the layout.
+//! Typing keys into the focused application, the way this session allows: XTest on X11
+//! (enigo), the virtual-keyboard protocol on Wayland, else `wtype` or `ydotool` if installed.
+//! Unicode text is entered exactly, whatever the keyboard layout (except through ydotool,
+//! which can only press the keys of a US layout).
 
-use enigo::{Enigo, Keyboard, Settings};
+use std::process::Command;
 
-use super::{Deliver, OutputError};
+use enigo::{Direction, Enigo, Key, Keyboard, Settings};
 
-pub struct Typist {
-    enigo: Enigo,
+use super::display::DisplayServer;
+use super::wayland_keyboard::WaylandKeyboard;
+use super::{Deliver, OutputError, PasteKeys};
+
+pub enum Typist {
+    X11(Box<Enigo>),
+    Wayland(WaylandKeyboard),
+    Tool(Tool),
+}
+
+/// A command-line typing tool, for Wayland desktops without the virtual-keyboard protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Wtype,
+    Ydotool,
+}
+
+impl Tool {
+    fn program(self) -> &'static str {
+        match self {
+            Tool::Wtype => "wtype",
+            Tool::Ydotool => "ydotool",
+        }
+    }
+
+    /// The first one installed, in order of exactness.
+    fn find() -> Option<Tool> {
+        [Tool::Wtype, Tool::Ydotool]
+            .into_iter()
+            .find(|t| on_path(t.program()))
+    }
+
+    fn run(self, args: &[&str]) -> Result<(), OutputError> {
+        let out = Command::new(self.program())
+            .args(args)
+            .output()
+            .map_err(|e| OutputError::Typing(format!("{}: {e}", self.program())))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(OutputError::Typing(format!(
+                "{} failed ({}): {}",
+                self.program(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
+    }
+
+    fn type_text(self, text: &str) -> Result<(), OutputError> {
+        match self {
+            Tool::Wtype => self.run(&["--", text]),
+            Tool::Ydotool => self.run(&["type", "--", text]),
+        }
+    }
+
+    fn paste(self, keys: PasteKeys) -> Result<(), OutputError> {
+        // ydotool speaks evdev key codes: 29 Ctrl, 42 Shift, 47 V, 110 Insert.
+        let args: &[&str] = match (self, keys) {
+            (Tool::Wtype, PasteKeys::CtrlV) => &["-M", "ctrl", "v", "-m", "ctrl"],
+            (Tool::Wtype, PasteKeys::CtrlShiftV) => &[
+                "-M", "ctrl", "-M", "shift", "v", "-m", "shift", "-m", "ctrl",
+            ],
+            (Tool::Wtype, PasteKeys::ShiftInsert) => {
+                &["-M", "shift", "-k", "Insert", "-m", "shift"]
+            }
+            (Tool::Ydotool, PasteKeys::CtrlV) => &["key", "29:1", "47:1", "47:0", "29:0"],
+            (Tool::Ydotool, PasteKeys::CtrlShiftV) => {
+                &["key", "29:1", "42:1", "47:1", "47:0", "42:0", "29:0"]
+            }
+            (Tool::Ydotool, PasteKeys::ShiftInsert) => &["key", "42:1", "110:1", "110:0", "42:0"],
+        };
+        self.run(args)
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 impl Typist {
+    /// The way to type that this session offers; the error says why there is none.
     pub fn new() -> Result<Typist, OutputError> {
-        let enigo =
-            Enigo::new(&Settings::default()).map_err(|e| OutputError::NoDisplay(e.to_string()))?;
-        Ok(Typist { enigo })
+        match DisplayServer::detect() {
+            Some(DisplayServer::Wayland) => Typist::for_wayland(),
+            _ => {
+                let enigo = Enigo::new(&Settings::default())
+                    .map_err(|e| OutputError::NoDisplay(e.to_string()))?;
+                Ok(Typist::X11(Box::new(enigo)))
+            }
+        }
     }
 
-    pub(crate) fn enigo(&mut self) -> &mut Enigo {
-        &mut self.enigo
+    fn for_wayland() -> Result<Typist, OutputError> {
+        let unusable = match WaylandKeyboard::connect() {
+            Ok(keyboard) => return Ok(Typist::Wayland(keyboard)),
+            Err(e) => e,
+        };
+        match Tool::find() {
+            Some(tool) => {
+                tracing::info!("{unusable}; typing with {}", tool.program());
+                Ok(Typist::Tool(tool))
+            }
+            None => Err(OutputError::NoDisplay(format!(
+                "{unusable}, and neither wtype nor ydotool is installed"
+            ))),
+        }
+    }
+
+    /// How text is typed, for the log and the settings window.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Typist::X11(_) => "X11 key events (XTest)",
+            Typist::Wayland(_) => "the Wayland virtual keyboard",
+            Typist::Tool(Tool::Wtype) => "wtype",
+            Typist::Tool(Tool::Ydotool) => "ydotool",
+        }
+    }
+
+    /// Press the application's paste shortcut.
+    pub fn press_paste_keys(&mut self, keys: PasteKeys) -> Result<(), OutputError> {
+        match self {
+            Typist::X11(enigo) => {
+                let (modifiers, key): (&[Key], Key) = match keys {
+                    PasteKeys::CtrlV => (&[Key::Control], Key::Unicode('v')),
+                    PasteKeys::CtrlShiftV => (&[Key::Control, Key::Shift], Key::Unicode('v')),
+                    PasteKeys::ShiftInsert => (&[Key::Shift], Key::Insert),
+                };
+                let typing = |e: enigo::InputError| OutputError::Typing(e.to_string());
+                for m in modifiers {
+                    enigo.key(*m, Direction::Press).map_err(typing)?;
+                }
+                let clicked = enigo.key(key, Direction::Click).map_err(typing);
+                for m in modifiers.iter().rev() {
+                    enigo.key(*m, Direction::Release).map_err(typing)?;
+                }
+                clicked
+            }
+            Typist::Wayland(keyboard) => keyboard.paste(keys),
+            Typist::Tool(tool) => tool.paste(keys),
+        }
     }
 }
 
 impl Deliver for Typist {
     fn deliver(&mut self, text: &str) -> Result<(), OutputError> {
-        self.enigo
-            .text(text)
-            .map_err(|e| OutputError::Typing(e.to_string()))
+        match self {
+            Typist::X11(enigo) => enigo
+                .text(text)
+                .map_err(|e| OutputError::Typing(e.to_string())),
+            Typist::Wayland(keyboard) => keyboard.type_text(text),
+            Typist::Tool(tool) => tool.type_text(text),
+        }
     }
 }

@@ -95,9 +95,10 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
     fn handle(&mut self, input: Input) -> Option<Command> {
         let now = Instant::now();
         match input {
-            Input::Press(_) | Input::Release(_) if self.paused => None,
+            Input::Press(_) | Input::Release(_) | Input::Toggle if self.paused => None,
             Input::Press(t) => self.classifier.press(t.min(now)),
             Input::Release(t) => self.classifier.release(t.min(now)),
+            Input::Toggle => self.classifier.toggle(),
             Input::Cancel => self.classifier.cancel(),
             Input::PreferRaw(raw) => {
                 self.prefer_raw = raw;

@@ -26,6 +26,8 @@ use worker::Worker;
 pub enum Input {
     Press(Instant),
     Release(Instant),
+    /// Start or stop, whatever the mode (a shortcut that cannot report a release).
+    Toggle,
     /// The cancel key.
     Cancel,
     /// While held (a second hotkey), the next dictation skips clean-up.

@@ -82,9 +82,13 @@ impl Worker {
     /// Returns false when the session is gone.
     fn handle(&mut self, msg: WorkerMsg) -> bool {
         match msg {
-            WorkerMsg::Prepare => self.ensure_loaded(false),
+            WorkerMsg::Prepare => {
+                self.ensure_loaded(false);
+                self.pipeline.output.prepare();
+            }
             WorkerMsg::StreamStart(options) => {
                 self.ensure_loaded(false);
+                self.pipeline.output.prepare();
                 self.stream = self.pipeline.transcriber.as_mut().map(|t| {
                     StreamingTranscription::with_release_flag(
                         t,

@@ -30,14 +30,28 @@ impl VirtualMic {
     /// Start the daemon and begin feeding silence: a pipe source that nobody writes to delivers
     /// no data at all, which a capture stack rightly reports as a stalled device.
     pub fn start() -> VirtualMic {
-        let dir = tempfile::Builder::new()
-            .prefix("utter-mic")
-            .tempdir()
-            .expect("temp dir");
+        VirtualMic::start_as(None)
+    }
+
+    /// The daemon run as `account` (a desktop session's user), so that user's programs can
+    /// reach it.
+    pub fn start_as(account: Option<super::sway::Account>) -> VirtualMic {
+        let dir = match account {
+            Some(account) => account.private_dir("utter-mic"),
+            None => tempfile::Builder::new()
+                .prefix("utter-mic")
+                .tempdir()
+                .expect("temp dir"),
+        };
         let socket = dir.path().join("native");
         let fifo = dir.path().join("mic");
         let log = std::fs::File::create(dir.path().join("pulse.log")).expect("log file");
-        let daemon = Command::new("pulseaudio")
+        let mut daemon = Command::new("pulseaudio");
+        if let Some(account) = account {
+            use std::os::unix::process::CommandExt;
+            daemon.uid(account.uid).gid(account.gid);
+        }
+        let daemon = daemon
             .args([
                 "-n",
                 "--daemonize=no",

@@ -1,0 +1,276 @@
+//! Typing into native Wayland windows through the virtual-keyboard protocol
+//! (`zwp_virtual_keyboard_v1`: sway, Hyprland, river, Wayfire and other wlroots compositors).
+//!
+//! As `wtype` does: a keymap with one key per character of the text is uploaded, then those
+//! keys are pressed, so any Unicode text arrives exactly whatever the user's layout. Only the
+//! virtual keyboard is bound — never the input-method protocol, which would take the seat's
+//! input method away from the user's own (fcitx, IBus).
+
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::time::Instant;
+
+use wayland_client::protocol::{wl_keyboard, wl_registry, wl_seat};
+use wayland_client::{Connection, Dispatch, EventQueue, QueueHandle, delegate_noop};
+use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
+    zwp_virtual_keyboard_manager_v1::ZwpVirtualKeyboardManagerV1,
+    zwp_virtual_keyboard_v1::ZwpVirtualKeyboardV1,
+};
+
+use super::{OutputError, PasteKeys};
+
+/// X11 clients (through XWayland) only see keycodes up to 255: at most this many keys a keymap.
+const MAX_KEYS: usize = 240;
+/// Real modifier masks (fixed by XKB).
+const SHIFT: u32 = 1 << 0;
+const CONTROL: u32 = 1 << 2;
+const KEYSYM_RETURN: u32 = 0xff0d;
+const KEYSYM_TAB: u32 = 0xff09;
+const KEYSYM_INSERT: u32 = 0xff63;
+const KEYSYM_V: u32 = 0x76;
+
+/// The keysym that types `c`, if it can be typed at all.
+fn keysym(c: char) -> Option<u32> {
+    let code = c as u32;
+    match c {
+        '\n' => Some(KEYSYM_RETURN),
+        '\t' => Some(KEYSYM_TAB),
+        _ if c.is_control() => None,
+        // Latin-1 keysyms are the code points themselves; the rest use Unicode keysyms.
+        _ if (0x20..=0x7e).contains(&code) || (0xa0..=0xff).contains(&code) => Some(code),
+        _ => Some(0x0100_0000 + code),
+    }
+}
+
+/// An XKB keymap whose key `i` (evdev code `i + 1`) types `keysyms[i]`.
+fn keymap_text(keysyms: &[u32]) -> String {
+    let mut codes = String::new();
+    let mut symbols = String::new();
+    for (i, sym) in keysyms.iter().enumerate() {
+        codes.push_str(&format!("<K{}> = {};\n", i + 1, i + 9));
+        symbols.push_str(&format!("key <K{}> {{[ {sym:#x} ]}};\n", i + 1));
+    }
+    format!(
+        "xkb_keymap {{\nxkb_keycodes \"utter\" {{\nminimum = 8;\nmaximum = {};\n{codes}}};\n\
+         xkb_types \"utter\" {{ include \"complete\" }};\n\
+         xkb_compatibility \"utter\" {{ include \"complete\" }};\n\
+         xkb_symbols \"utter\" {{\n{symbols}}};\n}};\n",
+        keysyms.len() + 9
+    )
+}
+
+#[derive(Default)]
+struct Globals {
+    seat: Option<wl_seat::WlSeat>,
+    manager: Option<ZwpVirtualKeyboardManagerV1>,
+}
+
+impl Dispatch<wl_registry::WlRegistry, ()> for Globals {
+    fn event(
+        state: &mut Self,
+        registry: &wl_registry::WlRegistry,
+        event: wl_registry::Event,
+        _: &(),
+        _: &Connection,
+        qh: &QueueHandle<Self>,
+    ) {
+        if let wl_registry::Event::Global {
+            name,
+            interface,
+            version,
+        } = event
+        {
+            match interface.as_str() {
+                "wl_seat" if state.seat.is_none() => {
+                    state.seat = Some(registry.bind(name, version.min(7), qh, ()));
+                }
+                "zwp_virtual_keyboard_manager_v1" => {
+                    state.manager = Some(registry.bind(name, 1, qh, ()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+delegate_noop!(Globals: ignore wl_seat::WlSeat);
+delegate_noop!(Globals: ZwpVirtualKeyboardManagerV1);
+delegate_noop!(Globals: ZwpVirtualKeyboardV1);
+
+/// A virtual keyboard on the compositor's seat, kept for the app's life.
+pub struct WaylandKeyboard {
+    queue: EventQueue<Globals>,
+    globals: Globals,
+    keyboard: ZwpVirtualKeyboardV1,
+    /// The keysyms of the keymap in force.
+    keysyms: Vec<u32>,
+    started: Instant,
+}
+
+fn failed(what: impl std::fmt::Display) -> OutputError {
+    OutputError::Typing(format!("Wayland virtual keyboard: {what}"))
+}
+
+impl WaylandKeyboard {
+    /// Connect to the session's compositor (`WAYLAND_DISPLAY`) and create the keyboard; an
+    /// error says why this desktop cannot be typed into this way.
+    pub fn connect() -> Result<WaylandKeyboard, OutputError> {
+        let connection = Connection::connect_to_env()
+            .map_err(|e| OutputError::NoDisplay(format!("no Wayland compositor: {e}")))?;
+        let mut queue = connection.new_event_queue();
+        let qh = queue.handle();
+        connection.display().get_registry(&qh, ());
+        let mut globals = Globals::default();
+        queue.roundtrip(&mut globals).map_err(failed)?;
+        let (Some(seat), Some(manager)) = (&globals.seat, &globals.manager) else {
+            return Err(OutputError::NoDisplay(
+                "this Wayland compositor offers no virtual keyboard (zwp_virtual_keyboard_v1)"
+                    .into(),
+            ));
+        };
+        let keyboard = manager.create_virtual_keyboard(seat, &qh, ());
+        let mut this = WaylandKeyboard {
+            queue,
+            globals,
+            keyboard,
+            keysyms: Vec::new(),
+            started: Instant::now(),
+        };
+        this.use_keymap(vec![KEYSYM_V, KEYSYM_INSERT])?;
+        Ok(this)
+    }
+
+    fn use_keymap(&mut self, keysyms: Vec<u32>) -> Result<(), OutputError> {
+        let text = keymap_text(&keysyms);
+        let mut file = tempfile::tempfile().map_err(failed)?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.write_all(&[0]))
+            .map_err(failed)?;
+        self.keyboard.keymap(
+            wl_keyboard::KeymapFormat::XkbV1.into(),
+            file.as_fd(),
+            text.len() as u32 + 1,
+        );
+        self.keysyms = keysyms;
+        // The compositor has the keymap before the first key that needs it.
+        self.queue.roundtrip(&mut self.globals).map_err(failed)?;
+        Ok(())
+    }
+
+    fn now_ms(&self) -> u32 {
+        self.started.elapsed().as_millis() as u32
+    }
+
+    fn tap(&mut self, keysym: u32) {
+        if let Some(i) = self.keysyms.iter().position(|&k| k == keysym) {
+            let time = self.now_ms();
+            let code = i as u32 + 1;
+            self.keyboard
+                .key(time, code, wl_keyboard::KeyState::Pressed.into());
+            self.keyboard
+                .key(time, code, wl_keyboard::KeyState::Released.into());
+        }
+    }
+
+    fn set_modifiers(&mut self, depressed: u32) {
+        self.keyboard.modifiers(depressed, 0, 0, 0);
+    }
+
+    /// Type `text` exactly; characters that no key can type (control codes) are left out.
+    pub fn type_text(&mut self, text: &str) -> Result<(), OutputError> {
+        let wanted: Vec<u32> = text.chars().filter_map(keysym).collect();
+        for chunk in chunks_of_distinct(&wanted, MAX_KEYS) {
+            let missing = chunk.iter().any(|k| !self.keysyms.contains(k));
+            if missing {
+                let mut keysyms = distinct(chunk);
+                keysyms.extend([KEYSYM_V, KEYSYM_INSERT]);
+                self.use_keymap(distinct(&keysyms))?;
+            }
+            self.set_modifiers(0);
+            for &keysym in chunk {
+                self.tap(keysym);
+            }
+        }
+        self.queue.roundtrip(&mut self.globals).map_err(failed)?;
+        Ok(())
+    }
+
+    /// Press the paste shortcut.
+    pub fn paste(&mut self, keys: PasteKeys) -> Result<(), OutputError> {
+        let (mods, key) = match keys {
+            PasteKeys::CtrlV => (CONTROL, KEYSYM_V),
+            PasteKeys::CtrlShiftV => (CONTROL | SHIFT, KEYSYM_V),
+            PasteKeys::ShiftInsert => (SHIFT, KEYSYM_INSERT),
+        };
+        self.set_modifiers(mods);
+        self.tap(key);
+        self.set_modifiers(0);
+        self.queue.roundtrip(&mut self.globals).map_err(failed)?;
+        Ok(())
+    }
+}
+
+fn distinct(keysyms: &[u32]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for &k in keysyms {
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// Consecutive runs of `keysyms` with at most `max` distinct values each.
+fn chunks_of_distinct(keysyms: &[u32], max: usize) -> Vec<&[u32]> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut seen: Vec<u32> = Vec::new();
+    for (i, &k) in keysyms.iter().enumerate() {
+        if !seen.contains(&k) {
+            if seen.len() == max {
+                chunks.push(&keysyms[start..i]);
+                start = i;
+                seen.clear();
+            }
+            seen.push(k);
+        }
+    }
+    if start < keysyms.len() {
+        chunks.push(&keysyms[start..]);
+    }
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_character_has_its_keysym() {
+        assert_eq!(keysym('a'), Some(0x61));
+        assert_eq!(keysym('é'), Some(0xe9));
+        assert_eq!(keysym('—'), Some(0x0100_2014));
+        assert_eq!(keysym('😀'), Some(0x0101_f600));
+        assert_eq!(keysym('\n'), Some(KEYSYM_RETURN));
+        assert_eq!(keysym('\u{7}'), None);
+    }
+
+    #[test]
+    fn the_keymap_maps_each_key_to_one_keysym() {
+        let text = keymap_text(&[0x61, 0x0100_2014]);
+        assert!(text.contains("<K1> = 9;"), "{text}");
+        assert!(text.contains("key <K2> {[ 0x1002014 ]};"), "{text}");
+        assert!(text.contains("maximum = 11;"), "{text}");
+    }
+
+    #[test]
+    fn long_texts_are_split_so_no_keymap_outgrows_x11_keycodes() {
+        let many: Vec<u32> = (0..500).map(|i| 0x0100_4e00 + i).collect();
+        let chunks = chunks_of_distinct(&many, MAX_KEYS);
+        assert_eq!(chunks.len(), 3);
+        assert!(chunks.iter().all(|c| distinct(c).len() <= MAX_KEYS));
+        assert_eq!(chunks.concat(), many);
+        let repeated = vec![0x61; 1000];
+        assert_eq!(chunks_of_distinct(&repeated, MAX_KEYS).len(), 1);
+    }
+}

@@ -1,0 +1,286 @@
+//! A real Wayland session for tests: headless sway (it refuses to run as root, so it runs as an
+//! unprivileged user made here), `foot` as a native Wayland window to type into, and `wtype` as
+//! the keyboard that presses the compositor's key bindings.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// The unprivileged account the Wayland session runs as.
+pub const USER: &str = "utter-wayland";
+
+#[derive(Debug, Clone, Copy)]
+pub struct Account {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+fn id(flag: &str) -> Option<u32> {
+    let out = Command::new("id").args([flag, USER]).output().ok()?;
+    String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+}
+
+/// The test account, created on first use (tests run as root, as in CI).
+pub fn account() -> Account {
+    if id("-u").is_none() {
+        let status = Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                USER,
+            ])
+            .status()
+            .expect("useradd runs");
+        // 9: created meanwhile by a parallel test.
+        assert!(
+            status.success() || status.code() == Some(9),
+            "useradd {USER}: {status}"
+        );
+    }
+    Account {
+        uid: id("-u").expect("the test user exists"),
+        gid: id("-g").expect("the test user has a group"),
+    }
+}
+
+impl Account {
+    /// A private directory owned by this account.
+    pub fn private_dir(&self, prefix: &str) -> TempDir {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+        self.own(dir.path());
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        dir
+    }
+
+    /// Give `path` and everything below it to this account.
+    pub fn own(&self, path: &Path) {
+        std::os::unix::fs::chown(path, Some(self.uid), Some(self.gid)).unwrap();
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                self.own(&entry.unwrap().path());
+            }
+        }
+    }
+
+    /// `program`, to be run as this account with only the environment given.
+    pub fn command(&self, program: &str, home: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.uid(self.uid)
+            .gid(self.gid)
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", home)
+            .env("LANG", "C.UTF-8");
+        cmd
+    }
+}
+
+pub struct Sway {
+    pub account: Account,
+    /// Home, runtime dir (XDG_RUNTIME_DIR) and logs of the session.
+    dir: TempDir,
+    child: Child,
+}
+
+impl Sway {
+    /// Start sway with `config` (key bindings) added to a minimal configuration.
+    pub fn start(config: &str) -> Sway {
+        let account = account();
+        let dir = account.private_dir("utter-sway");
+        let cfg = dir.path().join("sway.cfg");
+        std::fs::write(&cfg, format!("xwayland disable\n{config}\n")).unwrap();
+        let log = std::fs::File::create(dir.path().join("sway.log")).unwrap();
+        account.own(dir.path());
+        let mut cmd = account.command("sway", dir.path());
+        let child = cmd
+            .arg("-c")
+            .arg(&cfg)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("WLR_BACKENDS", "headless")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env("WLR_RENDERER", "pixman")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("sway starts (apt install sway)");
+        let mut sway = Sway {
+            account,
+            dir,
+            child,
+        };
+        let socket = sway.runtime_dir().join("wayland-1");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            if let Ok(Some(status)) = sway.child.try_wait() {
+                panic!("sway exited ({status}):\n{}", sway.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sway made no socket:\n{}",
+                sway.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        sway
+    }
+
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sway.log")).unwrap_or_default()
+    }
+
+    /// `program` as a client of this session, as the session's user.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = self.account.command(program, self.dir.path());
+        cmd.env("XDG_RUNTIME_DIR", self.dir.path())
+            .env("WAYLAND_DISPLAY", "wayland-1")
+            .env("XDG_SESSION_TYPE", "wayland");
+        if let Some(ipc) = self.ipc_socket() {
+            cmd.env("SWAYSOCK", ipc);
+        }
+        cmd
+    }
+
+    /// sway's IPC socket (`sway-ipc.<uid>.<pid>.sock`), for swaymsg.
+    fn ipc_socket(&self) -> Option<PathBuf> {
+        std::fs::read_dir(self.dir.path())
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("sway-ipc."))
+            })
+    }
+
+    /// Run a client to completion; panics with its stderr if it fails.
+    pub fn run(&self, program: &str, args: &[&str]) -> String {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The app id and title of the focused window.
+    pub fn focused_window(&self) -> Option<String> {
+        let tree: serde_json::Value =
+            serde_json::from_str(&self.run("swaymsg", &["-t", "get_tree", "-r"])).ok()?;
+        fn find(node: &serde_json::Value) -> Option<String> {
+            if node["focused"].as_bool() == Some(true) {
+                let app_id = node["app_id"].as_str().unwrap_or_default();
+                let title = node["name"].as_str().unwrap_or_default();
+                return Some(format!("{app_id} {title}"));
+            }
+            for key in ["nodes", "floating_nodes"] {
+                for child in node[key].as_array().into_iter().flatten() {
+                    if let Some(found) = find(child) {
+                        return Some(found);
+                    }
+                }
+            }
+            None
+        }
+        find(&tree)
+    }
+
+    /// Wait until the focused window's app id or title contains `needle`.
+    pub fn wait_focused(&self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let focused = self.focused_window();
+            if focused.as_deref().is_some_and(|f| f.contains(needle)) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} never had the focus (focused: {focused:?})\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A private directory the session's user can write to.
+    pub fn user_dir(&self, name: &str) -> PathBuf {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        self.account.own(&dir);
+        dir
+    }
+}
+
+impl Drop for Sway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A native Wayland terminal (foot) running `cat > file`.
+pub struct FootTarget {
+    child: Child,
+    pub file: PathBuf,
+}
+
+impl FootTarget {
+    pub fn open(sway: &Sway) -> FootTarget {
+        let dir = sway.user_dir("foot");
+        let file = dir.join("typed.txt");
+        let child = sway
+            .command("foot")
+            .args(["--app-id", "utter-target", "sh", "-c"])
+            .arg(format!("stty -echo; cat > '{}'", file.display()))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("foot.log")).unwrap())
+            .spawn()
+            .expect("foot starts (apt install foot)");
+        sway.wait_focused("utter-target", Duration::from_secs(20));
+        FootTarget { child, file }
+    }
+
+    pub fn text(&self) -> String {
+        std::fs::read_to_string(&self.file).unwrap_or_default()
+    }
+
+    /// End the line (Return through a virtual keyboard) and wait until cat has written it.
+    pub fn wait_for_line(&self, sway: &Sway, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // A fresh wtype connection occasionally loses its first key: press again if so.
+            sway.run("wtype", &["-k", "Return"]);
+            let retry = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < retry {
+                let text = self.text();
+                if text.ends_with('\n') || Instant::now() > deadline {
+                    return text;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+impl Drop for FootTarget {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,172 @@
+//! End to end in a real Wayland compositor: headless sway (as an unprivileged user), its own
+//! key bindings running `utter-desktop --press/--release/--toggle/--cancel` exactly as the
+//! README tells users to set them up, a virtual microphone playing real speech, and the text
+//! arriving in a native Wayland terminal (foot) through the virtual-keyboard protocol.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::desktop_app::{App, Launch, desktop_bin};
+use common::sway::{FootTarget, Sway};
+use common::virtual_mic::VirtualMic;
+use common::{BECKETT, JFK, load_clip, models_dir};
+
+/// The sway lines from the README, with this build's binary.
+fn bindings() -> String {
+    let bin = desktop_bin();
+    let bin = bin.display();
+    format!(
+        "bindsym --no-repeat Ctrl+Mod1+space exec {bin} --press\n\
+         bindsym --release Ctrl+Mod1+space exec {bin} --release\n\
+         bindsym --no-repeat Ctrl+Mod1+t exec {bin} --toggle\n\
+         bindsym --no-repeat Ctrl+Mod1+c exec {bin} --cancel\n"
+    )
+}
+
+struct Desktop {
+    sway: Sway,
+    mic: VirtualMic,
+}
+
+impl Desktop {
+    fn start() -> Desktop {
+        let sway = Sway::start(&bindings());
+        let mic = VirtualMic::start_as(Some(sway.account));
+        Desktop { sway, mic }
+    }
+
+    fn app(&self, settings_toml: &str, args: &[&str]) -> App {
+        let dir = self.sway.user_dir("app");
+        let cmd = self.sway.command(desktop_bin().to_str().unwrap());
+        let launch = Launch {
+            model: models_dir().join("ggml-tiny.en-q8_0.bin"),
+            settings_toml,
+            args,
+            env: &[],
+            owner: Some(self.sway.account),
+        };
+        App::launch(cmd, &self.mic, &dir, launch)
+    }
+
+    /// Hold Ctrl+Alt+Space on a virtual keyboard while the microphone plays `samples`: sway's
+    /// press and release bindings fire as for a real keyboard.
+    fn push_to_talk(&self, app: &mut App, samples: &[f32], nth: usize) {
+        let hold_ms = samples.len() as u64 * 1000 / 16_000 + 3000;
+        let mut hold = self
+            .sway
+            .command("wtype")
+            .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
+            .arg(hold_ms.to_string())
+            .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("wtype runs");
+        app.wait_log_count("state: recording", nth, Duration::from_secs(10));
+        self.mic.play(samples);
+        self.mic.wait_played(Duration::from_secs(60));
+        let _ = hold.wait();
+        app.wait_log_count("dictation:", nth, Duration::from_secs(60));
+    }
+
+    fn chord(&self, key: &str) {
+        self.sway.run(
+            "wtype",
+            &[
+                "-M", "ctrl", "-M", "alt", "-k", key, "-m", "alt", "-m", "ctrl",
+            ],
+        );
+    }
+}
+
+fn assert_close(reference: &str, typed: &str, bound: f64, app: &App) {
+    let wer = utter::eval::word_error_rate(reference, typed);
+    assert!(wer <= bound, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
+}
+
+#[test]
+fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
+    let desktop = Desktop::start();
+    let target = FootTarget::open(&desktop.sway);
+    let mut app = desktop.app("[output]\nmethod = \"type\"\n", &[]);
+    let log = app.log_text();
+    assert!(log.contains("control socket:"), "{log}");
+    assert!(log.contains("Wayland session"), "{log}");
+
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    assert_close(JFK, &typed, 0.15, &app);
+    assert!(typed.ends_with(" \n"), "trailing space: {typed:?}");
+    assert!(
+        app.log_text()
+            .contains("typing through the Wayland virtual keyboard"),
+        "{}",
+        app.log_text()
+    );
+    let entry = app.last_dictation();
+    assert_eq!(entry.status, utter::history::Status::Delivered);
+}
+
+#[test]
+fn toggle_cancel_and_silence_through_sway_bindings() {
+    let desktop = Desktop::start();
+    let target = FootTarget::open(&desktop.sway);
+    let mut app = desktop.app("", &[]);
+
+    // Two seconds of silence, held: nothing is typed.
+    desktop.push_to_talk(&mut app, &vec![0.0; 32_000], 1);
+
+    // Toggle on, speak, cancel: dropped.
+    desktop.chord("t");
+    app.wait_log_count("state: recording", 2, Duration::from_secs(10));
+    let speech = load_clip("jfk.wav");
+    desktop.mic.play(&speech[..16_000 * 3]);
+    desktop.mic.wait_played(Duration::from_secs(20));
+    desktop.chord("c");
+    app.wait_log("cancelled", Duration::from_secs(10));
+
+    // Toggle on, speak, toggle off: this one arrives, and only this one.
+    desktop.chord("t");
+    app.wait_log_count("state: recording", 3, Duration::from_secs(10));
+    desktop.mic.play(&load_clip("beckett.wav"));
+    desktop.mic.wait_played(Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(400));
+    desktop.chord("t");
+    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    assert_close(BECKETT, &typed, 0.3, &app);
+}
+
+#[test]
+fn dictation_never_goes_into_utters_own_window_on_wayland() {
+    let desktop = Desktop::start();
+    let _target = FootTarget::open(&desktop.sway);
+    let mut app = desktop.app("", &["--settings"]);
+    desktop
+        .sway
+        .wait_focused("Utter — Settings", Duration::from_secs(30));
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    let log = app.log_text();
+    assert!(log.contains("Utter's own"), "{log}");
+    let entry = app.last_dictation();
+    let text = entry.text().unwrap_or_default();
+    assert!(utter::eval::word_error_rate(JFK, text) <= 0.15, "{text}");
+}
+
+#[test]
+fn the_trigger_commands_need_a_running_utter() {
+    let sway = Sway::start("");
+    let out = sway
+        .command(desktop_bin().to_str().unwrap())
+        .arg("--press")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "no Utter runs: the command fails");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Utter is not running"), "{stderr}");
+    assert!(
+        stderr.contains(&*sway.runtime_dir().join("utter").to_string_lossy()),
+        "names the socket: {stderr}"
+    );
+}
