@@ -55,6 +55,65 @@ impl Command {
     }
 }
 
+/// How to bind the dictation key on one kind of desktop.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct KeyBindingSetup {
+    pub desktop: &'static str,
+    /// Where the lines go.
+    pub place: &'static str,
+    pub lines: Vec<String>,
+    /// Whether the desktop reports the key's release (push-to-talk) or only taps (toggle).
+    pub push_to_talk: bool,
+}
+
+/// The set-up lines for each desktop, running `program` (the README shows them for
+/// `utter-desktop`; the settings window for this very binary).
+pub fn key_binding_setups(program: &str) -> Vec<KeyBindingSetup> {
+    let gnome_key = "/org/gnome/settings-daemon/plugins/media-keys/custom-keybindings/utter/";
+    let gnome_schema =
+        format!("org.gnome.settings-daemon.plugins.media-keys.custom-keybinding:{gnome_key}");
+    vec![
+        KeyBindingSetup {
+            desktop: "sway / i3",
+            place: "~/.config/sway/config",
+            lines: vec![
+                format!("bindsym --no-repeat Ctrl+Mod1+space exec {program} --press"),
+                format!("bindsym --release Ctrl+Mod1+space exec {program} --release"),
+                format!("bindsym --no-repeat Ctrl+Mod1+c exec {program} --cancel"),
+            ],
+            push_to_talk: true,
+        },
+        KeyBindingSetup {
+            desktop: "Hyprland",
+            place: "~/.config/hypr/hyprland.conf",
+            lines: vec![
+                format!("bind = CTRL ALT, space, exec, {program} --press"),
+                format!("bindr = CTRL ALT, space, exec, {program} --release"),
+            ],
+            push_to_talk: true,
+        },
+        KeyBindingSetup {
+            desktop: "GNOME",
+            place: "a terminal (or Settings → Keyboard → Custom Shortcuts)",
+            lines: vec![
+                format!(
+                    "gsettings set org.gnome.settings-daemon.plugins.media-keys custom-keybindings \"['{gnome_key}']\""
+                ),
+                format!("gsettings set {gnome_schema} name 'Utter'"),
+                format!("gsettings set {gnome_schema} command '{program} --toggle'"),
+                format!("gsettings set {gnome_schema} binding '<Control><Alt>space'"),
+            ],
+            push_to_talk: false,
+        },
+        KeyBindingSetup {
+            desktop: "KDE Plasma",
+            place: "System Settings → Keyboard → Shortcuts → Add New → Command or Script",
+            lines: vec![format!("{program} --toggle")],
+            push_to_talk: false,
+        },
+    ]
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     #[error(
@@ -222,6 +281,16 @@ mod tests {
         assert!(matches!(serve(&path, |_| {}), Err(ControlError::InUse(_))));
         drop(server);
         assert!(!path.exists(), "the socket goes with the server");
+    }
+
+    #[test]
+    fn the_readme_gives_the_same_key_binding_lines() {
+        let readme = include_str!("../README.md");
+        for setup in key_binding_setups("utter-desktop") {
+            for line in setup.lines {
+                assert!(readme.contains(&line), "README lacks {line:?}");
+            }
+        }
     }
 
     #[test]

@@ -96,6 +96,24 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         advice.contains(&proposed.model) && advice.contains('%'),
         "{advice}"
     );
+    // The session's trigger and output paths, and each desktop's key-binding lines for this
+    // very binary (hidden text counts: the lines sit in a closed <details> on X11).
+    let paths = session.wait_text("#session-paths", |t| !t.is_empty());
+    assert!(paths.starts_with("X11 session."), "{paths}");
+    assert!(paths.contains("XTest"), "{paths}");
+    let lines = session.script("return document.querySelector('#key-binding-list').textContent");
+    let lines = lines.as_str().unwrap_or_default();
+    let bin = desktop_bin();
+    for line in [
+        format!(
+            "bindsym --release Ctrl+Mod1+space exec {} --release",
+            bin.display()
+        ),
+        format!("bindr = CTRL ALT, space, exec, {} --release", bin.display()),
+        format!("command '{} --toggle'", bin.display()),
+    ] {
+        assert!(lines.contains(&line), "{line:?} missing from {lines:?}");
+    }
     assert_eq!(session.property("#output-method", "value"), "type");
     // Keyboard type-ahead on the <select>, as a user would pick "Paste through the clipboard".
     session.type_into("#output-method", "Paste");

@@ -90,9 +90,16 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
     let desktop = Desktop::start();
     let target = FootTarget::open(&desktop.sway);
     let mut app = desktop.app("[output]\nmethod = \"type\"\n", &[]);
+    // The log says which trigger and output paths are in use, and why.
     let log = app.log_text();
     assert!(log.contains("control socket:"), "{log}");
-    assert!(log.contains("Wayland session"), "{log}");
+    for said in [
+        "session: Wayland; trigger: your compositor's key bindings",
+        "typing: the Wayland virtual keyboard",
+        "pasting: the Wayland clipboard (data-control)",
+    ] {
+        assert!(log.contains(said), "{said:?} not in\n{log}");
+    }
 
     desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
@@ -106,6 +113,42 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
     );
     let entry = app.last_dictation();
     assert_eq!(entry.status, utter::history::Status::Delivered);
+
+    // A second dictation, other characters: the same keyboard with a new keymap.
+    desktop.push_to_talk(&mut app, &load_clip("beckett.wav"), 2);
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    let second = typed.lines().nth(1).unwrap_or_default();
+    assert_close(BECKETT, second, 0.3, &app);
+}
+
+#[test]
+fn paste_mode_pastes_and_restores_the_previous_wayland_clipboard() {
+    let desktop = Desktop::start();
+    let target = FootTarget::open(&desktop.sway);
+    // What the user had copied, served by wl-copy until someone else takes the clipboard.
+    let mut copier = desktop
+        .sway
+        .command("wl-copy")
+        .args(["--foreground", "what the user had copied"])
+        .spawn()
+        .expect("wl-copy runs");
+    desktop
+        .sway
+        .wait_clipboard("what the user had copied", Duration::from_secs(10));
+    // foot pastes with Ctrl+Shift+V, like most terminals.
+    let settings = "[output]\nmethod = \"paste\"\npaste_keys = \"ctrl_shift_v\"\n";
+    let mut app = desktop.app(settings, &[]);
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    assert_close(JFK, &typed, 0.15, &app);
+    assert_eq!(
+        desktop.sway.clipboard().as_deref(),
+        Some("what the user had copied"),
+        "{}",
+        app.log_text()
+    );
+    let _ = copier.kill();
+    let _ = copier.wait();
 }
 
 #[test]

@@ -289,10 +289,31 @@ listen("session", ({ payload }) => {
   }
 });
 
+// Which trigger and output path this desktop session uses, and the key-binding lines for
+// desktops where the compositor must trigger dictation (Wayland).
+async function showDesktopSession() {
+  const session = await invoke("desktop_session");
+  const r = session.report;
+  const kind = r.display_server === "wayland" ? "Wayland" : r.display_server === "x11" ? "X11" : "No display";
+  $("session-paths").textContent =
+    `${kind} session. Trigger: ${r.trigger}. Typing: ${r.typing}. Pasting: ${r.pasting}.`;
+  const list = $("key-binding-list");
+  list.replaceChildren();
+  for (const b of session.key_bindings) {
+    const title = document.createElement("h3");
+    title.textContent = `${b.desktop} — ${b.place}${b.push_to_talk ? "" : " (tap to start, tap to stop)"}`;
+    const pre = document.createElement("pre");
+    pre.textContent = b.lines.join("\n");
+    list.append(title, pre);
+  }
+  $("key-bindings").open = r.display_server === "wayland";
+}
+
 (async () => {
   const view = await invoke("get_settings");
   await loadChoices(view.settings);
   fill(view);
+  await showDesktopSession();
   document.body.dataset.ready = "true";
   refreshHistory();
 })();

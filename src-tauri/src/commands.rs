@@ -38,6 +38,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         list_devices,
         list_models,
         model_advice,
+        desktop_session,
         history_list,
         history_delete,
         history_copy,
@@ -107,6 +108,25 @@ fn list_models() -> CmdResult<Vec<ModelStatus>> {
 #[tauri::command]
 fn model_advice(language: String) -> Option<utter::models::Advice> {
     utter::models::Catalog::builtin().advice(&language)
+}
+
+#[derive(Serialize)]
+struct DesktopSession {
+    report: utter::output::SessionReport,
+    key_bindings: Vec<utter::control::KeyBindingSetup>,
+}
+
+/// Which trigger and output path this session uses and why, and the key-binding lines for
+/// each desktop with this very binary.
+#[tauri::command]
+fn desktop_session() -> DesktopSession {
+    let program = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "utter-desktop".into());
+    DesktopSession {
+        report: utter::output::SessionReport::detect(),
+        key_bindings: utter::control::key_binding_setups(&program),
+    }
 }
 
 #[tauri::command]

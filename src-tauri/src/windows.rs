@@ -42,7 +42,17 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         // Headless X or a desktop without a tray host: everything else still works.
         tracing::warn!("no tray icon: {e}");
     }
-    let wayland = DisplayServer::detect() == Some(DisplayServer::Wayland);
+    let report = utter::output::SessionReport::detect();
+    tracing::info!(
+        "session: {}; trigger: {}; typing: {}; pasting: {}",
+        report
+            .display_server
+            .map_or("no display", DisplayServer::name),
+        report.trigger,
+        report.typing,
+        report.pasting
+    );
+    let wayland = report.display_server == Some(DisplayServer::Wayland);
     if wayland {
         // A Wayland compositor gives a new window the keyboard focus: an indicator would take
         // the text's destination away. Better none.

@@ -31,3 +31,97 @@ impl DisplayServer {
         }
     }
 }
+
+/// How dictation is triggered and text delivered in this session, and why: for the log and
+/// the settings window.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub display_server: Option<DisplayServer>,
+    pub trigger: String,
+    pub typing: String,
+    pub pasting: String,
+}
+
+impl SessionReport {
+    pub fn detect() -> SessionReport {
+        let display_server = DisplayServer::detect();
+        let (trigger, typing, pasting) = match display_server {
+            Some(DisplayServer::X11) => (
+                "the hotkey (an X11 key grab); utter-desktop --press/--release/--toggle work too"
+                    .to_string(),
+                "X11 key events (XTest)".to_string(),
+                "Utter's own X11 clipboard selection; your clipboard comes back after the paste"
+                    .to_string(),
+            ),
+            Some(DisplayServer::Wayland) => wayland_paths(),
+            None => (
+                "none: no display (DISPLAY / WAYLAND_DISPLAY unset)".to_string(),
+                "none: no display".to_string(),
+                "none: no display".to_string(),
+            ),
+        };
+        SessionReport {
+            display_server,
+            trigger,
+            typing,
+            pasting,
+        }
+    }
+}
+
+fn wayland_paths() -> (String, String, String) {
+    let trigger = "your compositor's key bindings running utter-desktop --press/--release \
+                   (or --toggle): Wayland lets no program grab keys, and the hotkey only \
+                   reaches XWayland windows"
+        .to_string();
+    let globals = wayland_globals().unwrap_or_default();
+    let has = |name: &str| globals.iter().any(|g| g == name);
+    let typing = if has("zwp_virtual_keyboard_manager_v1") {
+        "the Wayland virtual keyboard (zwp_virtual_keyboard_v1)".to_string()
+    } else {
+        match super::typing::Tool::find() {
+            Some(tool) => format!(
+                "{}: this compositor has no virtual keyboard (zwp_virtual_keyboard_v1)",
+                tool.program()
+            ),
+            None => "none: this compositor has no virtual keyboard (zwp_virtual_keyboard_v1) \
+                     and neither wtype nor ydotool is installed; dictations stay in the history"
+                .to_string(),
+        }
+    };
+    let pasting = if has("zwlr_data_control_manager_v1") {
+        "the Wayland clipboard (data-control); your clipboard comes back after the paste"
+            .to_string()
+    } else {
+        "none: this compositor has no data-control protocol; use typing".to_string()
+    };
+    (trigger, typing, pasting)
+}
+
+/// The interfaces the compositor offers.
+fn wayland_globals() -> Option<Vec<String>> {
+    use wayland_client::protocol::wl_registry;
+    use wayland_client::{Connection, Dispatch, QueueHandle};
+
+    struct Names(Vec<String>);
+    impl Dispatch<wl_registry::WlRegistry, ()> for Names {
+        fn event(
+            state: &mut Self,
+            _: &wl_registry::WlRegistry,
+            event: wl_registry::Event,
+            _: &(),
+            _: &Connection,
+            _: &QueueHandle<Self>,
+        ) {
+            if let wl_registry::Event::Global { interface, .. } = event {
+                state.0.push(interface);
+            }
+        }
+    }
+    let connection = Connection::connect_to_env().ok()?;
+    let mut queue = connection.new_event_queue();
+    connection.display().get_registry(&queue.handle(), ());
+    let mut names = Names(Vec::new());
+    queue.roundtrip(&mut names).ok()?;
+    Some(names.0)
+}

@@ -5,13 +5,15 @@ mod display;
 pub mod focus;
 mod paste;
 mod typing;
+mod wayland_clipboard;
 mod wayland_keyboard;
 
 use serde::{Deserialize, Serialize};
 
-pub use display::DisplayServer;
-pub use paste::{Paster, keep_clipboard};
+pub use display::{DisplayServer, SessionReport};
+pub use paste::Paster;
 pub use typing::Typist;
+use wayland_clipboard::WaylandClipboard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +109,7 @@ impl TextSink for Output {
 pub struct Output {
     typist: Option<Typist>,
     paster: Option<Paster>,
+    wayland_clipboard: Option<WaylandClipboard>,
 }
 
 /// What delivering did besides the text itself.
@@ -136,6 +139,35 @@ impl Output {
         self.typist()?.deliver(text)
     }
 
+    /// As [`Paster::paste`], through the Wayland clipboard and the Wayland keyboard.
+    fn paste_on_wayland(
+        &mut self,
+        text: &str,
+        keys: PasteKeys,
+    ) -> Result<(Option<String>, Option<std::time::Instant>), OutputError> {
+        self.typist()?;
+        if self.wayland_clipboard.is_none() {
+            self.wayland_clipboard = Some(WaylandClipboard::connect()?);
+        }
+        let (Some(typist), Some(clipboard)) =
+            (self.typist.as_mut(), self.wayland_clipboard.as_mut())
+        else {
+            return Err(OutputError::Clipboard("no Wayland clipboard".into()));
+        };
+        let previous = WaylandClipboard::current_text();
+        let Some(fetched_at) = clipboard.paste(text, || typist.press_paste_keys(keys))? else {
+            tracing::warn!(
+                "the focused application did not ask for the text in time; it stays on the clipboard"
+            );
+            return Ok((None, None));
+        };
+        match &previous {
+            Some(old) => WaylandClipboard::restore(old)?,
+            None => clipboard.clear()?,
+        }
+        Ok((previous, Some(fetched_at)))
+    }
+
     pub fn deliver(
         &mut self,
         settings: &OutputSettings,
@@ -154,10 +186,12 @@ impl Output {
                 Ok(Delivered::default())
             }
             Method::Paste if DisplayServer::detect() == Some(DisplayServer::Wayland) => {
-                // Pasting through the Wayland clipboard is not built yet: typing is exact too.
-                tracing::info!("paste mode is not available on Wayland yet; typing instead");
-                self.type_text(&text)?;
-                Ok(Delivered::default())
+                let (restored_clipboard, text_arrived_at) =
+                    self.paste_on_wayland(&text, settings.paste_keys)?;
+                Ok(Delivered {
+                    restored_clipboard,
+                    text_arrived_at,
+                })
             }
             Method::Paste => {
                 if self.paster.is_none() {
@@ -173,6 +207,15 @@ impl Output {
                 })
             }
         }
+    }
+}
+
+/// Serve `text` as the clipboard until another program takes the clipboard over (what
+/// `xclip` and `wl-copy` do). For short-lived processes about to exit.
+pub fn keep_clipboard(text: &str) -> Result<(), OutputError> {
+    match DisplayServer::detect() {
+        Some(DisplayServer::Wayland) => WaylandClipboard::keep(text),
+        _ => paste::keep_clipboard(text),
     }
 }
 

@@ -20,17 +20,17 @@ use super::typing::Typist;
 use super::{OutputError, PasteKeys};
 
 /// How long the target may take to ask for the text after the paste keys.
-const PASTE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const PASTE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Keep serving this long after a request: some applications ask more than once (GTK asks
 /// for TARGETS, then the text, sometimes twice). This runs after the text has been handed
 /// over, so it does not delay the text, only the clipboard restore.
-const GRACE: Duration = Duration::from_millis(150);
+pub(super) const GRACE: Duration = Duration::from_millis(150);
 /// The only wait before the text can appear. Clipboard managers (GNOME, Klipper, CopyQ) fetch
 /// new clipboard content as soon as it changes and some then take ownership; sending the paste
 /// keys in the same instant lets the target race the manager for ownership and get the
 /// manager's stale copy. Managers here fetch within a few ms of the ownership change; 30 ms
 /// covers a busy 2-core machine with margin. Requests arriving meanwhile are served.
-const SETTLE: Duration = Duration::from_millis(30);
+pub(super) const SETTLE: Duration = Duration::from_millis(30);
 
 struct Atoms {
     clipboard: Atom,

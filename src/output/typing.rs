@@ -25,7 +25,7 @@ pub enum Tool {
 }
 
 impl Tool {
-    fn program(self) -> &'static str {
+    pub(super) fn program(self) -> &'static str {
         match self {
             Tool::Wtype => "wtype",
             Tool::Ydotool => "ydotool",
@@ -33,7 +33,7 @@ impl Tool {
     }
 
     /// The first one installed, in order of exactness.
-    fn find() -> Option<Tool> {
+    pub(super) fn find() -> Option<Tool> {
         [Tool::Wtype, Tool::Ydotool]
             .into_iter()
             .find(|t| on_path(t.program()))

@@ -164,6 +164,31 @@ impl Sway {
             })
     }
 
+    /// The session's clipboard text (None: empty, or no text in it).
+    pub fn clipboard(&self) -> Option<String> {
+        let out = self
+            .command("wl-paste")
+            .args(["--no-newline", "--type", "text/plain"])
+            .output()
+            .expect("wl-paste runs (apt install wl-clipboard)");
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Wait until the clipboard holds `text`.
+    pub fn wait_clipboard(&self, text: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.clipboard().as_deref() != Some(text) {
+            assert!(
+                Instant::now() < deadline,
+                "the clipboard never held {text:?} (it holds {:?})",
+                self.clipboard()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Run a client to completion; panics with its stderr if it fails.
     pub fn run(&self, program: &str, args: &[&str]) -> String {
         let out = self
@@ -260,8 +285,10 @@ impl FootTarget {
         std::fs::read_to_string(&self.file).unwrap_or_default()
     }
 
-    /// End the line (Return through a virtual keyboard) and wait until cat has written it.
+    /// End the line (Return through a virtual keyboard) and wait until cat has written it;
+    /// returns everything written so far.
     pub fn wait_for_line(&self, sway: &Sway, timeout: Duration) -> String {
+        let lines_before = self.text().matches('\n').count();
         let deadline = Instant::now() + timeout;
         loop {
             // A fresh wtype connection occasionally loses its first key: press again if so.
@@ -269,7 +296,7 @@ impl FootTarget {
             let retry = Instant::now() + Duration::from_secs(1);
             while Instant::now() < retry {
                 let text = self.text();
-                if text.ends_with('\n') || Instant::now() > deadline {
+                if text.matches('\n').count() > lines_before || Instant::now() > deadline {
                     return text;
                 }
                 std::thread::sleep(Duration::from_millis(50));

@@ -150,14 +150,16 @@ impl TerminalTarget {
         std::fs::read_to_string(&self.file).unwrap_or_default()
     }
 
-    /// Wait until the file holds a line, or give up after `timeout`.
+    /// End the line and wait until cat has written it (or give up after `timeout`); returns
+    /// everything written so far.
     pub fn wait_for_line(&self, x: &XServer, timeout: Duration) -> String {
+        let lines_before = self.text().matches('\n').count();
         // End the line so cat writes it out.
         x.xdotool(&["key", "--window", &self.window, "Return"]);
         let deadline = Instant::now() + timeout;
         loop {
             let text = self.text();
-            if text.ends_with('\n') || Instant::now() > deadline {
+            if text.matches('\n').count() > lines_before || Instant::now() > deadline {
                 return text;
             }
             std::thread::sleep(Duration::from_millis(50));
