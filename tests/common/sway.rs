@@ -50,6 +50,23 @@ pub fn account() -> Account {
 }
 
 impl Account {
+    /// Let the account reach `path` (the build's binaries, the shared models): a checkout
+    /// under a private home (/root) has ancestors others cannot pass through. Grants passage
+    /// (o+x) on those directories only, never reading their listings.
+    pub fn reach(&self, path: &Path) {
+        for dir in path.ancestors().skip(1) {
+            let Ok(meta) = std::fs::metadata(dir) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o001 == 0 {
+                eprintln!("letting {USER} pass through {} (o+x)", dir.display());
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode | 0o001))
+                    .unwrap();
+            }
+        }
+    }
+
     /// A private directory owned by this account.
     pub fn private_dir(&self, prefix: &str) -> TempDir {
         let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
@@ -92,6 +109,11 @@ impl Sway {
     /// Start sway with `config` (key bindings) added to a minimal configuration.
     pub fn start(config: &str) -> Sway {
         let account = account();
+        account.reach(&super::utter_bin());
+        account.reach(&super::models_dir().join("silero_vad.onnx"));
+        if let Some(ort) = std::env::var_os("ORT_DYLIB_PATH") {
+            account.reach(Path::new(&ort));
+        }
         let dir = account.private_dir("utter-sway");
         let cfg = dir.path().join("sway.cfg");
         std::fs::write(&cfg, format!("xwayland disable\n{config}\n")).unwrap();
