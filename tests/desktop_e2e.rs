@@ -64,14 +64,13 @@ const HOTKEY: &str = "ctrl+alt+space";
 
 /// Hold the hotkey while the microphone plays `samples`, then release it.
 fn dictate(x: &XServer, mic: &VirtualMic, app: &mut App, samples: &[f32], nth: usize) {
-    x.xdotool(&["keydown", HOTKEY]);
-    app.wait_log_count("state: recording", nth, Duration::from_secs(10));
-    mic.play(samples);
-    mic.wait_played(Duration::from_secs(60));
-    // A moment of trailing silence, as when a speaker finishes and lets go.
-    std::thread::sleep(Duration::from_millis(400));
-    x.xdotool(&["keyup", HOTKEY]);
-    app.wait_log_count("dictation:", nth, Duration::from_secs(60));
+    let press = || {
+        x.xdotool(&["keydown", HOTKEY]);
+    };
+    let release = || {
+        x.xdotool(&["keyup", HOTKEY]);
+    };
+    app.dictate(mic, samples, nth, press, release);
 }
 
 #[test]
@@ -268,13 +267,14 @@ fn trigger_commands_drive_the_running_app_on_x11_too() {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    trigger("--toggle");
-    app.wait_log("state: recording", Duration::from_secs(10));
-    mic.play(&load_clip("jfk.wav"));
-    mic.wait_played(Duration::from_secs(60));
-    std::thread::sleep(Duration::from_millis(400));
-    trigger("--toggle");
-    app.wait_log("dictation:", Duration::from_secs(60));
+    let jfk = load_clip("jfk.wav");
+    app.dictate(
+        &mic,
+        &jfk,
+        1,
+        || trigger("--toggle"),
+        || trigger("--toggle"),
+    );
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     let wer = utter::eval::word_error_rate(JFK, &typed);
     assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());

@@ -89,6 +89,19 @@ impl Listener {
         }
     }
 
+    /// Play the JFK clip; no Ctrl-C: the end of speech alone must stop the recording. Returns
+    /// the JSON report, whose text must be right.
+    fn hear_jfk(self, mic: &VirtualMic) -> serde_json::Value {
+        mic.play(&load_clip("jfk.wav"));
+        let (ok, stdout, stderr) = self.finish(Duration::from_secs(90));
+        assert!(ok, "utter listen failed:\n{stderr}");
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+        let text = report["text"].as_str().unwrap();
+        let wer = utter::eval::word_error_rate(JFK, text);
+        assert!(wer <= 0.15, "WER {wer:.2}: {text}");
+        report
+    }
+
     /// Wait for exit (killing it after `timeout`); returns (success, stdout, stderr).
     fn finish(mut self, timeout: Duration) -> (bool, String, String) {
         let deadline = std::time::Instant::now() + timeout;
@@ -126,15 +139,9 @@ fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
     let data = tempfile::tempdir().unwrap();
     let mut listener = Listener::start(&mic, data.path(), &[]);
     listener.wait_listening(&mic);
-    mic.play(&load_clip("jfk.wav"));
-    // No Ctrl-C: the end of speech alone must stop the recording.
-    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
-    assert!(ok, "utter listen failed:\n{stderr}");
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    let report = listener.hear_jfk(&mic);
     let text = report["text"].as_str().unwrap();
-    let wer = utter::eval::word_error_rate(JFK, text);
-    assert!(wer <= 0.15, "WER {wer:.2}: {text}");
-    assert!(report["device"].as_str().is_some(), "{stdout}");
+    assert!(report["device"].as_str().is_some(), "{report}");
     // The recording was kept on disk and holds the whole clip.
     let saved = report["audio_path"].as_str().expect("audio_path");
     let audio = utter::audio::load_mono_16k(std::path::Path::new(saved)).unwrap();
@@ -162,19 +169,13 @@ fn listen_dictates_with_moonshine() {
     let model = std::path::Path::new("moonshine-tiny-en");
     let mut listener = Listener::start_model(&mic, data.path(), model, &[], &[]);
     listener.wait_listening(&mic);
-    mic.play(&load_clip("jfk.wav"));
-    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
-    assert!(ok, "utter listen failed:\n{stderr}");
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
-    let text = report["text"].as_str().unwrap();
-    let wer = utter::eval::word_error_rate(JFK, text);
-    assert!(wer <= 0.15, "WER {wer:.2}: {text}");
+    let report = listener.hear_jfk(&mic);
     assert!(
         report["model"]
             .as_str()
             .unwrap_or_default()
             .contains("moonshine"),
-        "{stdout}"
+        "{report}"
     );
 }
 

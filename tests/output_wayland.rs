@@ -12,16 +12,10 @@ use common::utter_bin;
 const TEXT: &str = "Hello, wörld — café naïve 東京 😀 123!";
 
 fn utter_type(sway: &Sway, args: &[&str]) {
-    let out = sway
-        .command(utter_bin().to_str().unwrap())
-        .arg("type")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "utter type failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        sway.command(utter_bin().to_str().unwrap())
+            .arg("type")
+            .args(args),
     );
 }
 

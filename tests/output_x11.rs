@@ -11,16 +11,10 @@ use common::xserver::{EntryTarget, TerminalTarget, XServer};
 const TEXT: &str = "Hello, world. Café — naïve 123!";
 
 fn utter_type(x: &XServer, args: &[&str]) {
-    let out = x
-        .command(utter_bin().to_str().unwrap())
-        .arg("type")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "utter type failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    common::succeed(
+        x.command(utter_bin().to_str().unwrap())
+            .arg("type")
+            .args(args),
     );
 }
 

@@ -53,21 +53,27 @@ impl Desktop {
     /// Hold Ctrl+Alt+Space on a virtual keyboard while the microphone plays `samples`: sway's
     /// press and release bindings fire as for a real keyboard.
     fn push_to_talk(&self, app: &mut App, samples: &[f32], nth: usize) {
+        // wtype holds the chord for a fixed time, long enough for the clip and the wait.
         let hold_ms = samples.len() as u64 * 1000 / 16_000 + 3000;
-        let mut hold = self
-            .sway
-            .command("wtype")
-            .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
-            .arg(hold_ms.to_string())
-            .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("wtype runs");
-        app.wait_log_count("state: recording", nth, Duration::from_secs(10));
-        self.mic.play(samples);
-        self.mic.wait_played(Duration::from_secs(60));
-        let _ = hold.wait();
-        app.wait_log_count("dictation:", nth, Duration::from_secs(60));
+        let hold = std::cell::RefCell::new(None);
+        let press = || {
+            let child = self
+                .sway
+                .command("wtype")
+                .args(["-M", "ctrl", "-M", "alt", "-P", "space", "-s"])
+                .arg(hold_ms.to_string())
+                .args(["-p", "space", "-m", "alt", "-m", "ctrl"])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("wtype runs");
+            *hold.borrow_mut() = Some(child);
+        };
+        let release = || {
+            if let Some(mut child) = hold.borrow_mut().take() {
+                let _ = child.wait();
+            }
+        };
+        app.dictate(&self.mic, samples, nth, press, release);
     }
 
     fn chord(&self, key: &str) {

@@ -74,7 +74,7 @@ fn wayland_paths() -> (String, String, String) {
                    (or --toggle): Wayland lets no program grab keys, and the hotkey only \
                    reaches XWayland windows"
         .to_string();
-    let globals = wayland_globals().unwrap_or_default();
+    let globals = super::wayland_connect::interfaces().unwrap_or_default();
     let has = |name: &str| globals.iter().any(|g| g == name);
     let typing = if has("zwp_virtual_keyboard_manager_v1") {
         "the Wayland virtual keyboard (zwp_virtual_keyboard_v1)".to_string()
@@ -96,32 +96,4 @@ fn wayland_paths() -> (String, String, String) {
         "none: this compositor has no data-control protocol; use typing".to_string()
     };
     (trigger, typing, pasting)
-}
-
-/// The interfaces the compositor offers.
-fn wayland_globals() -> Option<Vec<String>> {
-    use wayland_client::protocol::wl_registry;
-    use wayland_client::{Connection, Dispatch, QueueHandle};
-
-    struct Names(Vec<String>);
-    impl Dispatch<wl_registry::WlRegistry, ()> for Names {
-        fn event(
-            state: &mut Self,
-            _: &wl_registry::WlRegistry,
-            event: wl_registry::Event,
-            _: &(),
-            _: &Connection,
-            _: &QueueHandle<Self>,
-        ) {
-            if let wl_registry::Event::Global { interface, .. } = event {
-                state.0.push(interface);
-            }
-        }
-    }
-    let connection = Connection::connect_to_env().ok()?;
-    let mut queue = connection.new_event_queue();
-    connection.display().get_registry(&queue.handle(), ());
-    let mut names = Names(Vec::new());
-    queue.roundtrip(&mut names).ok()?;
-    Some(names.0)
 }

@@ -6,6 +6,7 @@ pub mod focus;
 mod paste;
 mod typing;
 mod wayland_clipboard;
+mod wayland_connect;
 mod wayland_keyboard;
 
 use serde::{Deserialize, Serialize};

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
-use wayland_client::protocol::{wl_registry, wl_seat};
+use wayland_client::protocol::wl_seat;
 use wayland_client::{
     Connection, Dispatch, EventQueue, QueueHandle, delegate_noop, event_created_child,
 };
@@ -23,6 +23,7 @@ use wayland_protocols_wlr::data_control::v1::client::{
 
 use super::OutputError;
 use super::paste::{GRACE, PASTE_TIMEOUT, SETTLE};
+use super::wayland_connect::{self, ignore_registry_events};
 
 /// What the text is offered as: what GTK, Qt, foot and XWayland ask for.
 const TEXT_TYPES: [&str; 5] = [
@@ -39,8 +40,6 @@ fn failed(what: impl std::fmt::Display) -> OutputError {
 
 #[derive(Default)]
 struct State {
-    seat: Option<wl_seat::WlSeat>,
-    manager: Option<ZwlrDataControlManagerV1>,
     /// The text being offered, and when it was last handed over.
     text: Vec<u8>,
     fetched: Vec<Instant>,
@@ -49,33 +48,7 @@ struct State {
     error: Option<String>,
 }
 
-impl Dispatch<wl_registry::WlRegistry, ()> for State {
-    fn event(
-        state: &mut Self,
-        registry: &wl_registry::WlRegistry,
-        event: wl_registry::Event,
-        _: &(),
-        _: &Connection,
-        qh: &QueueHandle<Self>,
-    ) {
-        if let wl_registry::Event::Global {
-            name,
-            interface,
-            version,
-        } = event
-        {
-            match interface.as_str() {
-                "wl_seat" if state.seat.is_none() => {
-                    state.seat = Some(registry.bind(name, version.min(7), qh, ()));
-                }
-                "zwlr_data_control_manager_v1" => {
-                    state.manager = Some(registry.bind(name, version.min(2), qh, ()));
-                }
-                _ => {}
-            }
-        }
-    }
-}
+ignore_registry_events!(State);
 
 impl Dispatch<ZwlrDataControlSourceV1, ()> for State {
     fn event(
@@ -131,6 +104,7 @@ delegate_noop!(State: ignore ZwlrDataControlOfferV1);
 pub struct WaylandClipboard {
     queue: EventQueue<State>,
     state: State,
+    manager: ZwlrDataControlManagerV1,
     device: ZwlrDataControlDeviceV1,
     /// The offer of the last paste (destroyed at the next: by then someone else serves).
     source: Option<ZwlrDataControlSourceV1>,
@@ -138,22 +112,15 @@ pub struct WaylandClipboard {
 
 impl WaylandClipboard {
     pub fn connect() -> Result<WaylandClipboard, OutputError> {
-        let connection = Connection::connect_to_env().map_err(failed)?;
-        let mut queue = connection.new_event_queue();
-        let qh = queue.handle();
-        connection.display().get_registry(&qh, ());
+        let (mut queue, seat, manager) =
+            wayland_connect::connect::<State, ZwlrDataControlManagerV1>(1..=2)?;
+        let device = manager.get_data_device(&seat, &queue.handle(), ());
         let mut state = State::default();
-        queue.roundtrip(&mut state).map_err(failed)?;
-        let (Some(seat), Some(manager)) = (&state.seat, &state.manager) else {
-            return Err(failed(
-                "this compositor offers no data-control protocol (zwlr_data_control_manager_v1)",
-            ));
-        };
-        let device = manager.get_data_device(seat, &qh, ());
         queue.roundtrip(&mut state).map_err(failed)?;
         Ok(WaylandClipboard {
             queue,
             state,
+            manager,
             device,
             source: None,
         })
@@ -200,14 +167,11 @@ impl WaylandClipboard {
         text: &str,
         press_keys: impl FnOnce() -> Result<(), OutputError>,
     ) -> Result<Option<Instant>, OutputError> {
-        let Some(manager) = self.state.manager.clone() else {
-            return Err(failed("no data-control manager"));
-        };
         if let Some(old) = self.source.take() {
             old.destroy();
         }
         let qh = self.queue.handle();
-        let source = manager.create_data_source(&qh, ());
+        let source = self.manager.create_data_source(&qh, ());
         for mime in TEXT_TYPES {
             source.offer(mime.to_string());
         }

@@ -10,13 +10,14 @@ use std::io::Write;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use wayland_client::protocol::{wl_keyboard, wl_registry, wl_seat};
-use wayland_client::{Connection, Dispatch, EventQueue, QueueHandle, delegate_noop};
+use wayland_client::protocol::{wl_keyboard, wl_seat};
+use wayland_client::{EventQueue, delegate_noop};
 use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
     zwp_virtual_keyboard_manager_v1::ZwpVirtualKeyboardManagerV1,
     zwp_virtual_keyboard_v1::ZwpVirtualKeyboardV1,
 };
 
+use super::wayland_connect::{self, ignore_registry_events};
 use super::{OutputError, PasteKeys};
 
 /// X11 clients (through XWayland) only see keycodes up to 255: at most this many keys a keymap.
@@ -62,40 +63,10 @@ fn keymap_text(keysyms: &[u32]) -> String {
     )
 }
 
-#[derive(Default)]
-struct Globals {
-    seat: Option<wl_seat::WlSeat>,
-    manager: Option<ZwpVirtualKeyboardManagerV1>,
-}
+/// Nothing to keep from the compositor's events: the keyboard only sends.
+struct Globals;
 
-impl Dispatch<wl_registry::WlRegistry, ()> for Globals {
-    fn event(
-        state: &mut Self,
-        registry: &wl_registry::WlRegistry,
-        event: wl_registry::Event,
-        _: &(),
-        _: &Connection,
-        qh: &QueueHandle<Self>,
-    ) {
-        if let wl_registry::Event::Global {
-            name,
-            interface,
-            version,
-        } = event
-        {
-            match interface.as_str() {
-                "wl_seat" if state.seat.is_none() => {
-                    state.seat = Some(registry.bind(name, version.min(7), qh, ()));
-                }
-                "zwp_virtual_keyboard_manager_v1" => {
-                    state.manager = Some(registry.bind(name, 1, qh, ()));
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
+ignore_registry_events!(Globals);
 delegate_noop!(Globals: ignore wl_seat::WlSeat);
 delegate_noop!(Globals: ZwpVirtualKeyboardManagerV1);
 delegate_noop!(Globals: ZwpVirtualKeyboardV1);
@@ -118,23 +89,13 @@ impl WaylandKeyboard {
     /// Connect to the session's compositor (`WAYLAND_DISPLAY`) and create the keyboard; an
     /// error says why this desktop cannot be typed into this way.
     pub fn connect() -> Result<WaylandKeyboard, OutputError> {
-        let connection = Connection::connect_to_env()
-            .map_err(|e| OutputError::NoDisplay(format!("no Wayland compositor: {e}")))?;
-        let mut queue = connection.new_event_queue();
+        let (queue, seat, manager) =
+            wayland_connect::connect::<Globals, ZwpVirtualKeyboardManagerV1>(1..=1)?;
         let qh = queue.handle();
-        connection.display().get_registry(&qh, ());
-        let mut globals = Globals::default();
-        queue.roundtrip(&mut globals).map_err(failed)?;
-        let (Some(seat), Some(manager)) = (&globals.seat, &globals.manager) else {
-            return Err(OutputError::NoDisplay(
-                "this Wayland compositor offers no virtual keyboard (zwp_virtual_keyboard_v1)"
-                    .into(),
-            ));
-        };
-        let keyboard = manager.create_virtual_keyboard(seat, &qh, ());
+        let keyboard = manager.create_virtual_keyboard(&seat, &qh, ());
         let mut this = WaylandKeyboard {
             queue,
-            globals,
+            globals: Globals,
             keyboard,
             keysyms: Vec::new(),
             started: Instant::now(),

@@ -160,6 +160,20 @@ pub fn english_session(
     (session, mic, played, received)
 }
 
+/// Run `cmd` to completion; panics with its stderr unless it succeeds.
+pub fn succeed(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{:?} does not run: {e}", cmd.get_program()));
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        cmd.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn utter_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_utter"))
 }
