@@ -158,10 +158,11 @@ fn paste_mode_pastes_and_restores_the_previous_wayland_clipboard() {
 }
 
 #[test]
-fn toggle_cancel_and_silence_through_sway_bindings() {
+fn toggle_cancel_and_silence_through_sway_bindings_typing_with_wtype() {
     let desktop = Desktop::start();
     let target = FootTarget::open(&desktop.sway);
-    let mut app = desktop.app("", &[]);
+    // The user's choice of typing tool (the fallback where there is no virtual keyboard).
+    let mut app = desktop.app("[output]\nwayland_typing = \"wtype\"\n", &[]);
 
     // Two seconds of silence, held: nothing is typed.
     desktop.push_to_talk(&mut app, &vec![0.0; 32_000], 1);
@@ -185,6 +186,11 @@ fn toggle_cancel_and_silence_through_sway_bindings() {
     app.wait_log_count("dictation:", 2, Duration::from_secs(60));
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
     assert_close(BECKETT, &typed, 0.3, &app);
+    assert!(
+        app.log_text().contains("typing through wtype"),
+        "{}",
+        app.log_text()
+    );
 }
 
 #[test]

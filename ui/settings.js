@@ -25,6 +25,7 @@ function fill(view) {
   $("output-method").value = s.output.method;
   $("paste-keys").value = s.output.paste_keys;
   $("trailing-space").checked = s.output.trailing_space;
+  $("wayland-typing").value = s.output.wayland_typing;
   $("start-at-login").checked = s.start_at_login;
   $("speed-strategy").value = s.speed.strategy;
   $("speed-audio-context").value = s.speed.audio_context;
@@ -60,6 +61,7 @@ function collect() {
   s.output.method = $("output-method").value;
   s.output.paste_keys = $("paste-keys").value;
   s.output.trailing_space = $("trailing-space").checked;
+  s.output.wayland_typing = $("wayland-typing").value;
   s.start_at_login = $("start-at-login").checked;
   s.speed.strategy = $("speed-strategy").value;
   s.speed.audio_context = $("speed-audio-context").value;

@@ -37,6 +37,19 @@ pub enum PasteKeys {
     ShiftInsert,
 }
 
+/// How to type in a Wayland session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WaylandTyping {
+    /// The compositor's virtual keyboard where it has one, else wtype or ydotool.
+    #[default]
+    Auto,
+    VirtualKeyboard,
+    Wtype,
+    /// Needs ydotoold running; types the keys of a US layout only.
+    Ydotool,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct OutputSettings {
@@ -44,6 +57,8 @@ pub struct OutputSettings {
     pub paste_keys: PasteKeys,
     /// Add a space after each dictation, so the next one does not run into it.
     pub trailing_space: bool,
+    /// How keys are typed in a Wayland session (X11 always uses XTest).
+    pub wayland_typing: WaylandTyping,
 }
 
 impl Default for OutputSettings {
@@ -52,6 +67,7 @@ impl Default for OutputSettings {
             method: Method::Type,
             paste_keys: PasteKeys::CtrlV,
             trailing_space: true,
+            wayland_typing: WaylandTyping::Auto,
         }
     }
 }
@@ -101,7 +117,7 @@ impl TextSink for Output {
 
     fn prepare(&mut self) {
         // A failure shows at delivery, with the text kept.
-        let _ = self.typist();
+        let _ = self.typist(self.typing);
     }
 }
 
@@ -109,6 +125,8 @@ impl TextSink for Output {
 #[derive(Default)]
 pub struct Output {
     typist: Option<Typist>,
+    /// What the typist was made for (the settings may change between dictations).
+    typing: WaylandTyping,
     paster: Option<Paster>,
     wayland_clipboard: Option<WaylandClipboard>,
 }
@@ -124,10 +142,15 @@ pub struct Delivered {
 }
 
 impl Output {
-    /// The typist, made on first use (a display may appear after start-up).
-    fn typist(&mut self) -> Result<&mut Typist, OutputError> {
+    /// The typist, made on first use (a display may appear after start-up) and again when
+    /// the way of typing changes.
+    fn typist(&mut self, typing: WaylandTyping) -> Result<&mut Typist, OutputError> {
+        if typing != self.typing {
+            self.typist = None;
+            self.typing = typing;
+        }
         if self.typist.is_none() {
-            let typist = Typist::new()?;
+            let typist = Typist::new(typing)?;
             tracing::info!("typing through {}", typist.describe());
             self.typist = Some(typist);
         }
@@ -136,17 +159,18 @@ impl Output {
             .ok_or_else(|| OutputError::NoDisplay("no way to type".into()))
     }
 
-    fn type_text(&mut self, text: &str) -> Result<(), OutputError> {
-        self.typist()?.deliver(text)
+    fn type_text(&mut self, text: &str, typing: WaylandTyping) -> Result<(), OutputError> {
+        self.typist(typing)?.deliver(text)
     }
 
     /// As [`Paster::paste`], through the Wayland clipboard and the Wayland keyboard.
     fn paste_on_wayland(
         &mut self,
         text: &str,
-        keys: PasteKeys,
+        settings: &OutputSettings,
     ) -> Result<(Option<String>, Option<std::time::Instant>), OutputError> {
-        self.typist()?;
+        let keys = settings.paste_keys;
+        self.typist(settings.wayland_typing)?;
         if self.wayland_clipboard.is_none() {
             self.wayland_clipboard = Some(WaylandClipboard::connect()?);
         }
@@ -183,12 +207,12 @@ impl Output {
         }
         match settings.method {
             Method::Type => {
-                self.type_text(&text)?;
+                self.type_text(&text, settings.wayland_typing)?;
                 Ok(Delivered::default())
             }
             Method::Paste if DisplayServer::detect() == Some(DisplayServer::Wayland) => {
                 let (restored_clipboard, text_arrived_at) =
-                    self.paste_on_wayland(&text, settings.paste_keys)?;
+                    self.paste_on_wayland(&text, settings)?;
                 Ok(Delivered {
                     restored_clipboard,
                     text_arrived_at,

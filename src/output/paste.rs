@@ -230,7 +230,8 @@ impl Paster {
         Ok(Paster {
             owner: SelectionOwner::new()?,
             clipboard: arboard::Clipboard::new().map_err(x11_err)?,
-            keys: Typist::new()?,
+            // X11 only: the Wayland way of typing does not apply.
+            keys: Typist::new(super::WaylandTyping::Auto)?,
         })
     }
 

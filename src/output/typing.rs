@@ -9,7 +9,7 @@ use enigo::{Direction, Enigo, Key, Keyboard, Settings};
 
 use super::display::DisplayServer;
 use super::wayland_keyboard::WaylandKeyboard;
-use super::{Deliver, OutputError, PasteKeys};
+use super::{Deliver, OutputError, PasteKeys, WaylandTyping};
 
 pub enum Typist {
     X11(Box<Enigo>),
@@ -90,9 +90,9 @@ fn on_path(program: &str) -> bool {
 
 impl Typist {
     /// The way to type that this session offers; the error says why there is none.
-    pub fn new() -> Result<Typist, OutputError> {
+    pub fn new(typing: WaylandTyping) -> Result<Typist, OutputError> {
         match DisplayServer::detect() {
-            Some(DisplayServer::Wayland) => Typist::for_wayland(),
+            Some(DisplayServer::Wayland) => Typist::for_wayland(typing),
             _ => {
                 let enigo = Enigo::new(&Settings::default())
                     .map_err(|e| OutputError::NoDisplay(e.to_string()))?;
@@ -101,7 +101,25 @@ impl Typist {
         }
     }
 
-    fn for_wayland() -> Result<Typist, OutputError> {
+    fn for_wayland(typing: WaylandTyping) -> Result<Typist, OutputError> {
+        let chosen = |tool: Tool| {
+            if on_path(tool.program()) {
+                Ok(Typist::Tool(tool))
+            } else {
+                Err(OutputError::NoDisplay(format!(
+                    "typing with {} was chosen, but it is not installed",
+                    tool.program()
+                )))
+            }
+        };
+        match typing {
+            WaylandTyping::Wtype => return chosen(Tool::Wtype),
+            WaylandTyping::Ydotool => return chosen(Tool::Ydotool),
+            WaylandTyping::VirtualKeyboard => {
+                return WaylandKeyboard::connect().map(Typist::Wayland);
+            }
+            WaylandTyping::Auto => {}
+        }
         let unusable = match WaylandKeyboard::connect() {
             Ok(keyboard) => return Ok(Typist::Wayland(keyboard)),
             Err(e) => e,

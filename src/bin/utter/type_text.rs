@@ -43,6 +43,7 @@ pub fn run(args: &TypeArgs) -> Result<ExitCode> {
             Keys::ShiftInsert => PasteKeys::ShiftInsert,
         },
         trailing_space: !args.no_trailing_space,
+        ..OutputSettings::default()
     };
     let delivered = Output::default().deliver(&settings, &text)?;
     if let Some(previous) = delivered.restored_clipboard {
