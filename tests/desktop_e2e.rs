@@ -22,6 +22,10 @@ fn runtime_dir(dir: &Path) -> PathBuf {
     runtime
 }
 
+fn whisper_tiny() -> PathBuf {
+    models_dir().join("ggml-tiny.en-q8_0.bin")
+}
+
 /// Start the app on the X server with a settings file written from `settings_toml`.
 fn start(x: &XServer, mic: &VirtualMic, dir: &Path, settings_toml: &str) -> App {
     start_with(x, mic, dir, settings_toml, &[], &[])
@@ -35,8 +39,7 @@ fn start_with(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> App {
-    let model = models_dir().join("ggml-tiny.en-q8_0.bin");
-    start_model(x, mic, dir, model, settings_toml, args, env)
+    start_model(x, mic, dir, whisper_tiny(), settings_toml, args, env)
 }
 
 fn start_model(
@@ -60,6 +63,37 @@ fn start_model(
     App::launch(cmd, mic, dir, launch)
 }
 
+/// An X server, a virtual microphone, an xterm running `cat` with the focus, and the app.
+struct Desk {
+    app: App,
+    target: TerminalTarget,
+    mic: VirtualMic,
+    x: XServer,
+    dir: tempfile::TempDir,
+}
+
+impl Desk {
+    fn open(settings_toml: &str) -> Desk {
+        Desk::open_with(whisper_tiny(), settings_toml, &[])
+    }
+
+    fn open_with(model: PathBuf, settings_toml: &str, env: &[(&str, &str)]) -> Desk {
+        let x = XServer::start();
+        let mic = VirtualMic::start();
+        let dir = tempfile::tempdir().unwrap();
+        let target = TerminalTarget::open(&x, dir.path());
+        let app = start_model(&x, &mic, dir.path(), model, settings_toml, &[], env);
+        x.focus(&target.window);
+        Desk {
+            app,
+            target,
+            mic,
+            x,
+            dir,
+        }
+    }
+}
+
 const HOTKEY: &str = "ctrl+alt+space";
 
 /// Hold the hotkey while the microphone plays `samples`, then release it.
@@ -75,12 +109,13 @@ fn dictate(x: &XServer, mic: &VirtualMic, app: &mut App, samples: &[f32], nth: u
 
 #[test]
 fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
-    let x = XServer::start();
-    let mic = VirtualMic::start();
-    let dir = tempfile::tempdir().unwrap();
-    let target = TerminalTarget::open(&x, dir.path());
-    let mut app = start(&x, &mic, dir.path(), "[output]\nmethod = \"type\"\n");
-    x.focus(&target.window);
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open("[output]\nmethod = \"type\"\n");
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     let wer = utter::eval::word_error_rate(JFK, &typed);
@@ -103,14 +138,14 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
 
 #[test]
 fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held() {
-    let x = XServer::start();
-    let mic = VirtualMic::start();
-    let dir = tempfile::tempdir().unwrap();
-    let target = TerminalTarget::open(&x, dir.path());
     let model = models_dir().join("moonshine-base-en");
-    let settings = "[output]\nmethod = \"type\"\n";
-    let mut app = start_model(&x, &mic, dir.path(), model, settings, &[], &[]);
-    x.focus(&target.window);
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open_with(model, "[output]\nmethod = \"type\"\n", &[]);
 
     x.xdotool(&["keydown", HOTKEY]);
     app.wait_log("state: recording", Duration::from_secs(10));
@@ -165,12 +200,13 @@ fn paste_mode_delivers_the_speech_and_restores_the_clipboard() {
 
 #[test]
 fn silence_and_a_cancelled_dictation_type_nothing() {
-    let x = XServer::start();
-    let mic = VirtualMic::start();
-    let dir = tempfile::tempdir().unwrap();
-    let target = TerminalTarget::open(&x, dir.path());
-    let mut app = start(&x, &mic, dir.path(), "");
-    x.focus(&target.window);
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open("");
 
     // Two seconds of silence held down.
     dictate(&x, &mic, &mut app, &vec![0.0; 32_000], 1);
@@ -248,12 +284,13 @@ fn a_second_instance_opens_the_first_ones_settings_and_exits() {
 
 #[test]
 fn trigger_commands_drive_the_running_app_on_x11_too() {
-    let x = XServer::start();
-    let mic = VirtualMic::start();
-    let dir = tempfile::tempdir().unwrap();
-    let target = TerminalTarget::open(&x, dir.path());
-    let mut app = start(&x, &mic, dir.path(), "");
-    x.focus(&target.window);
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir,
+    } = Desk::open("");
     let trigger = |flag: &str| {
         let out = x
             .command(desktop_bin().to_str().unwrap())
@@ -306,16 +343,17 @@ fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
     const CLEANED: &str = "And so, my fellow Americans: ask not what your country can do for \
                            you — ask what you can do for your country.";
     let server = LlmServer::always(Reply::text(CLEANED));
-    let x = XServer::start();
-    let mic = VirtualMic::start();
-    let dir = tempfile::tempdir().unwrap();
-    let target = TerminalTarget::open(&x, dir.path());
     let env = [
         ("UTTER_LLM_BASE_URL", server.url.as_str()),
         ("UTTER_LLM_MODEL", "test-model"),
     ];
-    let mut app = start_with(&x, &mic, dir.path(), "", &[], &env);
-    x.focus(&target.window);
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open_with(whisper_tiny(), "", &env);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     assert_eq!(typed, format!("{CLEANED} \n"), "{}", app.log_text());
