@@ -60,6 +60,7 @@ impl VirtualMic {
                 "--use-pid-file=no",
                 "--system=false",
                 "--log-target=stderr",
+                "--log-level=info",
             ])
             .arg("-L")
             .arg(format!(
@@ -151,7 +152,17 @@ impl VirtualMic {
     pub fn wait_played(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         while *self.playing.lock().unwrap() > 0 {
-            assert!(Instant::now() < deadline, "the clip did not finish playing");
+            assert!(
+                Instant::now() < deadline,
+                "the clip did not finish playing: {} samples left; the feeder {}; pulseaudio:\n{}",
+                *self.playing.lock().unwrap(),
+                match &self.feeder {
+                    Some(f) if f.is_finished() => "has stopped",
+                    Some(_) => "is blocked writing",
+                    None => "never started",
+                },
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
