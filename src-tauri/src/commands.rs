@@ -119,12 +119,12 @@ struct DesktopSession {
 /// Which trigger and output path this session uses and why, and the key-binding lines for
 /// each desktop with this very binary.
 #[tauri::command]
-fn desktop_session() -> DesktopSession {
+fn desktop_session(state: Shared<'_>) -> DesktopSession {
     let program = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "utter-desktop".into());
     DesktopSession {
-        report: utter::output::SessionReport::detect(),
+        report: utter::output::SessionReport::detect(state.effective().output.wayland_typing),
         key_bindings: utter::control::key_binding_setups(&program),
     }
 }

@@ -42,7 +42,7 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         // Headless X or a desktop without a tray host: everything else still works.
         tracing::warn!("no tray icon: {e}");
     }
-    let report = utter::output::SessionReport::detect();
+    let report = utter::output::SessionReport::detect(settings.output.wayland_typing);
     tracing::info!(
         "session: {}; trigger: {}; typing: {}; pasting: {}",
         report

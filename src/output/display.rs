@@ -43,7 +43,8 @@ pub struct SessionReport {
 }
 
 impl SessionReport {
-    pub fn detect() -> SessionReport {
+    /// With `typing`, the user's choice of how to type on Wayland.
+    pub fn detect(typing: super::WaylandTyping) -> SessionReport {
         let display_server = DisplayServer::detect();
         let (trigger, typing, pasting) = match display_server {
             Some(DisplayServer::X11) => (
@@ -53,7 +54,7 @@ impl SessionReport {
                 "Utter's own X11 clipboard selection; your clipboard comes back after the paste"
                     .to_string(),
             ),
-            Some(DisplayServer::Wayland) => wayland_paths(),
+            Some(DisplayServer::Wayland) => wayland_paths(typing),
             None => (
                 "none: no display (DISPLAY / WAYLAND_DISPLAY unset)".to_string(),
                 "none: no display".to_string(),
@@ -69,25 +70,16 @@ impl SessionReport {
     }
 }
 
-fn wayland_paths() -> (String, String, String) {
+fn wayland_paths(typing: super::WaylandTyping) -> (String, String, String) {
     let trigger = "your compositor's key bindings running utter-desktop --press/--release \
                    (or --toggle): Wayland lets no program grab keys, and the hotkey only \
                    reaches XWayland windows"
         .to_string();
     let globals = super::wayland_connect::interfaces().unwrap_or_default();
     let has = |name: &str| globals.iter().any(|g| g == name);
-    let typing = if has("zwp_virtual_keyboard_manager_v1") {
-        "the Wayland virtual keyboard (zwp_virtual_keyboard_v1)".to_string()
-    } else {
-        match super::typing::Tool::find() {
-            Some(tool) => format!(
-                "{}: this compositor has no virtual keyboard (zwp_virtual_keyboard_v1)",
-                tool.program()
-            ),
-            None => "none: this compositor has no virtual keyboard (zwp_virtual_keyboard_v1) \
-                     and neither wtype nor ydotool is installed; dictations stay in the history"
-                .to_string(),
-        }
+    let typing = match super::typing::wayland_way(typing, has("zwp_virtual_keyboard_manager_v1")) {
+        Ok(way) => way.describe().to_string(),
+        Err(why) => format!("none: {why}; dictations stay in the history"),
     };
     let pasting = if has("zwlr_data_control_manager_v1") {
         "the Wayland clipboard (data-control); your clipboard comes back after the paste"

@@ -33,7 +33,7 @@ impl Tool {
     }
 
     /// The first one installed, in order of exactness.
-    pub(super) fn find() -> Option<Tool> {
+    fn find() -> Option<Tool> {
         [Tool::Wtype, Tool::Ydotool]
             .into_iter()
             .find(|t| on_path(t.program()))
@@ -83,6 +83,52 @@ impl Tool {
     }
 }
 
+/// How text is typed in a Wayland session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WaylandWay {
+    VirtualKeyboard,
+    Tool(Tool),
+}
+
+impl WaylandWay {
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            WaylandWay::VirtualKeyboard => "the Wayland virtual keyboard (zwp_virtual_keyboard_v1)",
+            WaylandWay::Tool(tool) => tool.program(),
+        }
+    }
+}
+
+/// The one place that decides how to type on Wayland: the user's choice, and whether the
+/// compositor offers a virtual keyboard. The error says why there is no way.
+pub(super) fn wayland_way(
+    typing: WaylandTyping,
+    has_virtual_keyboard: bool,
+) -> Result<WaylandWay, String> {
+    let installed = |tool: Tool| {
+        if on_path(tool.program()) {
+            Ok(WaylandWay::Tool(tool))
+        } else {
+            Err(format!(
+                "typing with {} was chosen, but it is not installed",
+                tool.program()
+            ))
+        }
+    };
+    let no_keyboard = "this compositor has no virtual keyboard (zwp_virtual_keyboard_v1)";
+    match typing {
+        WaylandTyping::Wtype => installed(Tool::Wtype),
+        WaylandTyping::Ydotool => installed(Tool::Ydotool),
+        _ if has_virtual_keyboard => Ok(WaylandWay::VirtualKeyboard),
+        WaylandTyping::VirtualKeyboard => {
+            Err(format!("typing with it was chosen, but {no_keyboard}"))
+        }
+        WaylandTyping::Auto => Tool::find().map(WaylandWay::Tool).ok_or(format!(
+            "{no_keyboard} and neither wtype nor ydotool is installed"
+        )),
+    }
+}
+
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
@@ -102,36 +148,28 @@ impl Typist {
     }
 
     fn for_wayland(typing: WaylandTyping) -> Result<Typist, OutputError> {
-        let chosen = |tool: Tool| {
-            if on_path(tool.program()) {
-                Ok(Typist::Tool(tool))
-            } else {
-                Err(OutputError::NoDisplay(format!(
-                    "typing with {} was chosen, but it is not installed",
-                    tool.program()
-                )))
+        let mut unusable = None;
+        if matches!(typing, WaylandTyping::Auto | WaylandTyping::VirtualKeyboard) {
+            match WaylandKeyboard::connect() {
+                Ok(keyboard) => return Ok(Typist::Wayland(keyboard)),
+                Err(e) => unusable = Some(e),
             }
-        };
-        match typing {
-            WaylandTyping::Wtype => return chosen(Tool::Wtype),
-            WaylandTyping::Ydotool => return chosen(Tool::Ydotool),
-            WaylandTyping::VirtualKeyboard => {
-                return WaylandKeyboard::connect().map(Typist::Wayland);
-            }
-            WaylandTyping::Auto => {}
         }
-        let unusable = match WaylandKeyboard::connect() {
-            Ok(keyboard) => return Ok(Typist::Wayland(keyboard)),
-            Err(e) => e,
-        };
-        match Tool::find() {
-            Some(tool) => {
-                tracing::info!("{unusable}; typing with {}", tool.program());
+        // No virtual keyboard to use: the choice says what else.
+        match wayland_way(typing, false) {
+            Ok(WaylandWay::Tool(tool)) => {
+                if let Some(e) = unusable {
+                    tracing::info!("{e}; typing with {}", tool.program());
+                }
                 Ok(Typist::Tool(tool))
             }
-            None => Err(OutputError::NoDisplay(format!(
-                "{unusable}, and neither wtype nor ydotool is installed"
-            ))),
+            other => {
+                let why = other.err().unwrap_or_default();
+                Err(OutputError::NoDisplay(match unusable {
+                    Some(e) => format!("{e}; {why}"),
+                    None => why,
+                }))
+            }
         }
     }
 
@@ -139,9 +177,8 @@ impl Typist {
     pub fn describe(&self) -> &'static str {
         match self {
             Typist::X11(_) => "X11 key events (XTest)",
-            Typist::Wayland(_) => "the Wayland virtual keyboard",
-            Typist::Tool(Tool::Wtype) => "wtype",
-            Typist::Tool(Tool::Ydotool) => "ydotool",
+            Typist::Wayland(_) => WaylandWay::VirtualKeyboard.describe(),
+            Typist::Tool(tool) => WaylandWay::Tool(*tool).describe(),
         }
     }
 
@@ -178,6 +215,30 @@ impl Deliver for Typist {
                 .map_err(|e| OutputError::Typing(e.to_string())),
             Typist::Wayland(keyboard) => keyboard.type_text(text),
             Typist::Tool(tool) => tool.type_text(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_virtual_keyboard_is_used_where_there_is_one_unless_a_tool_is_chosen() {
+        for typing in [WaylandTyping::Auto, WaylandTyping::VirtualKeyboard] {
+            assert_eq!(wayland_way(typing, true), Ok(WaylandWay::VirtualKeyboard));
+        }
+        let refused = wayland_way(WaylandTyping::VirtualKeyboard, false).unwrap_err();
+        assert!(refused.contains("no virtual keyboard"), "{refused}");
+        // A chosen tool is used (or refused by name) whatever the compositor offers.
+        for (typing, tool) in [
+            (WaylandTyping::Wtype, Tool::Wtype),
+            (WaylandTyping::Ydotool, Tool::Ydotool),
+        ] {
+            match wayland_way(typing, true) {
+                Ok(way) => assert_eq!(way, WaylandWay::Tool(tool)),
+                Err(why) => assert!(why.contains(tool.program()), "{why}"),
+            }
         }
     }
 }
