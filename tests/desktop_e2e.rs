@@ -96,15 +96,20 @@ impl Desk {
 
 const HOTKEY: &str = "ctrl+alt+space";
 
+/// Press `keys` as a person would: not within the auto-repeat window of the last release
+/// (the app rightly takes a release and press that close for a key held down).
+fn key_down(x: &XServer, keys: &str) {
+    std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+    x.xdotool(&["keydown", keys]);
+}
+
 /// Hold the hotkey while the microphone plays `samples`, then release it.
-fn dictate(x: &XServer, mic: &VirtualMic, app: &mut App, samples: &[f32], nth: usize) {
-    let press = || {
-        x.xdotool(&["keydown", HOTKEY]);
-    };
+fn dictate(x: &XServer, mic: &VirtualMic, app: &mut App, samples: &[f32]) {
+    let press = || key_down(x, HOTKEY);
     let release = || {
         x.xdotool(&["keyup", HOTKEY]);
     };
-    app.dictate(mic, samples, nth, press, release);
+    app.dictate(mic, samples, press, release);
 }
 
 #[test]
@@ -116,7 +121,7 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
         mut app,
         dir: _dir,
     } = Desk::open("[output]\nmethod = \"type\"\n");
-    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     let wer = utter::eval::word_error_rate(JFK, &typed);
     assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
@@ -191,7 +196,7 @@ fn paste_mode_delivers_the_speech_and_restores_the_clipboard() {
     let entry = EntryTarget::open(&x);
     let mut app = start(&x, &mic, dir.path(), "[output]\nmethod = \"paste\"\n");
     x.focus(&entry.window);
-    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
     assert_eq!(x.clipboard(), "what the user had copied");
     let pasted = entry.submit(&x);
     let wer = utter::eval::word_error_rate(JFK, &pasted);
@@ -209,10 +214,10 @@ fn silence_and_a_cancelled_dictation_type_nothing() {
     } = Desk::open("");
 
     // Two seconds of silence held down.
-    dictate(&x, &mic, &mut app, &vec![0.0; 32_000], 1);
+    dictate(&x, &mic, &mut app, &vec![0.0; 32_000]);
 
     // Speech, then Esc before the key is released.
-    x.xdotool(&["keydown", HOTKEY]);
+    key_down(&x, HOTKEY);
     app.wait_log_count("state: recording", 2, Duration::from_secs(10));
     let speech = load_clip("jfk.wav");
     mic.play(&speech[..16_000 * 3]);
@@ -222,7 +227,7 @@ fn silence_and_a_cancelled_dictation_type_nothing() {
     x.xdotool(&["keyup", HOTKEY]);
 
     // Then a real dictation, to prove the app still works and nothing came before it.
-    dictate(&x, &mic, &mut app, &load_clip("beckett.wav"), 2);
+    dictate(&x, &mic, &mut app, &load_clip("beckett.wav"));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     let wer = utter::eval::word_error_rate(common::BECKETT, &typed);
     assert!(
@@ -305,13 +310,7 @@ fn trigger_commands_drive_the_running_app_on_x11_too() {
         );
     };
     let jfk = load_clip("jfk.wav");
-    app.dictate(
-        &mic,
-        &jfk,
-        1,
-        || trigger("--toggle"),
-        || trigger("--toggle"),
-    );
+    app.dictate(&mic, &jfk, || trigger("--toggle"), || trigger("--toggle"));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     let wer = utter::eval::word_error_rate(JFK, &typed);
     assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
@@ -325,7 +324,7 @@ fn dictation_is_never_typed_into_utters_own_settings_window() {
     let mut app = start_with(&x, &mic, dir.path(), "", &["--settings"], &[]);
     let settings_window = x.window_named("Utter — Settings");
     x.focus(&settings_window);
-    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
     let log = app.log_text();
     assert!(log.contains("Utter's own"), "{log}");
     // The words are not lost: they are in the history.
@@ -354,13 +353,13 @@ fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
         mut app,
         dir: _dir,
     } = Desk::open_with(whisper_tiny(), "", &env);
-    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"), 1);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
     assert_eq!(typed, format!("{CLEANED} \n"), "{}", app.log_text());
     assert_eq!(server.chat_requests().len(), 1);
 
     // Shift held as well: this dictation skips the LLM.
-    x.xdotool(&["keydown", "ctrl+alt+shift+space"]);
+    key_down(&x, "ctrl+alt+shift+space");
     app.wait_log_count("state: recording", 2, Duration::from_secs(10));
     mic.play(&load_clip("jfk.wav"));
     mic.wait_played(Duration::from_secs(60));

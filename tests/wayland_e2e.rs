@@ -52,7 +52,7 @@ impl Desktop {
 
     /// Hold Ctrl+Alt+Space on a virtual keyboard while the microphone plays `samples`: sway's
     /// press and release bindings fire as for a real keyboard.
-    fn push_to_talk(&self, app: &mut App, samples: &[f32], nth: usize) {
+    fn push_to_talk(&self, app: &mut App, samples: &[f32]) {
         // wtype holds the chord for a fixed time, long enough for the clip and the wait.
         let hold_ms = samples.len() as u64 * 1000 / 16_000 + 3000;
         let hold = std::cell::RefCell::new(None);
@@ -73,7 +73,7 @@ impl Desktop {
                 let _ = child.wait();
             }
         };
-        app.dictate(&self.mic, samples, nth, press, release);
+        app.dictate(&self.mic, samples, press, release);
     }
 
     fn chord(&self, key: &str) {
@@ -107,7 +107,7 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
         assert!(log.contains(said), "{said:?} not in\n{log}");
     }
 
-    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"));
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
     assert_close(JFK, &typed, 0.15, &app);
     assert!(typed.ends_with(" \n"), "trailing space: {typed:?}");
@@ -121,7 +121,7 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
     assert_eq!(entry.status, utter::history::Status::Delivered);
 
     // A second dictation, other characters: the same keyboard with a new keymap.
-    desktop.push_to_talk(&mut app, &load_clip("beckett.wav"), 2);
+    desktop.push_to_talk(&mut app, &load_clip("beckett.wav"));
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
     let second = typed.lines().nth(1).unwrap_or_default();
     assert_close(BECKETT, second, 0.3, &app);
@@ -144,7 +144,7 @@ fn paste_mode_pastes_and_restores_the_previous_wayland_clipboard() {
     // foot pastes with Ctrl+Shift+V, like most terminals.
     let settings = "[output]\nmethod = \"paste\"\npaste_keys = \"ctrl_shift_v\"\n";
     let mut app = desktop.app(settings, &[]);
-    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"));
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
     assert_close(JFK, &typed, 0.15, &app);
     assert_eq!(
@@ -165,7 +165,7 @@ fn toggle_cancel_and_silence_through_sway_bindings_typing_with_wtype() {
     let mut app = desktop.app("[output]\nwayland_typing = \"wtype\"\n", &[]);
 
     // Two seconds of silence, held: nothing is typed.
-    desktop.push_to_talk(&mut app, &vec![0.0; 32_000], 1);
+    desktop.push_to_talk(&mut app, &vec![0.0; 32_000]);
 
     // Toggle on, speak, cancel: dropped.
     desktop.chord("t");
@@ -201,7 +201,7 @@ fn dictation_never_goes_into_utters_own_window_on_wayland() {
     desktop
         .sway
         .wait_focused("Utter — Settings", Duration::from_secs(30));
-    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"), 1);
+    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"));
     let log = app.log_text();
     assert!(log.contains("Utter's own"), "{log}");
     let entry = app.last_dictation();

@@ -103,24 +103,26 @@ impl App {
         }
     }
 
-    /// One dictation: `start` it, wait until recording (the `nth` time), play `samples` on the
-    /// microphone, leave a moment of silence as a speaker does before letting go, `stop` it,
-    /// and wait until the `nth` dictation is done.
+    /// One dictation: `start` it, wait until it records (anew: earlier recordings in the log
+    /// do not count), play `samples` on the microphone, leave a moment of silence as a speaker
+    /// does before letting go, `stop` it, and wait until it is done.
     pub fn dictate(
         &mut self,
         mic: &VirtualMic,
         samples: &[f32],
-        nth: usize,
         start: impl FnOnce(),
         stop: impl FnOnce(),
     ) {
+        let log = self.log_text();
+        let recordings = log.matches("state: recording").count();
+        let dictations = log.matches("dictation:").count();
         start();
-        self.wait_log_count("state: recording", nth, Duration::from_secs(10));
+        self.wait_log_count("state: recording", recordings + 1, Duration::from_secs(10));
         mic.play(samples);
         mic.wait_played(Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(400));
         stop();
-        self.wait_log_count("dictation:", nth, Duration::from_secs(60));
+        self.wait_log_count("dictation:", dictations + 1, Duration::from_secs(60));
     }
 
     /// The texts the recording indicator was sent so far, in order.
