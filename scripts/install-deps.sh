@@ -19,7 +19,9 @@ test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame es
   # Headless desktop tests: X server, key presses, target windows, clipboard, WebDriver.
   xvfb xdotool x11-utils xterm xclip zenity imagemagick webkit2gtk-driver
   # Native Wayland tests: a headless compositor, a native terminal, a virtual keyboard, its clipboard.
-  sway foot wtype wl-clipboard)
+  sway foot wtype wl-clipboard
+  # The GlobalShortcuts portal's real front end (its desktop back end is played by the tests).
+  xdg-desktop-portal)
 
 missing=()
 check=("${build_pkgs[@]}")

@@ -16,6 +16,7 @@ pub mod paths;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod shortcut_portal;
 pub mod streaming;
 pub mod stt;
 pub mod text_rules;

@@ -9,6 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::desktop_app::{App, Launch, desktop_bin};
+use common::portal::{Asked, ShortcutsPortal};
 use common::sway::{FootTarget, Sway};
 use common::virtual_mic::VirtualMic;
 use common::{BECKETT, JFK, load_clip, models_dir};
@@ -38,13 +39,18 @@ impl Desktop {
     }
 
     fn app(&self, settings_toml: &str, args: &[&str]) -> App {
+        self.app_with_env(settings_toml, args, &[])
+    }
+
+    fn app_with_env(&self, settings_toml: &str, args: &[&str], env: &[(&str, String)]) -> App {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let dir = self.sway.user_dir("app");
         let cmd = self.sway.command(desktop_bin().to_str().unwrap());
         let launch = Launch {
             model: models_dir().join("ggml-tiny.en-q8_0.bin"),
             settings_toml,
             args,
-            env: &[],
+            env: &env,
             owner: Some(self.sway.account),
         };
         App::launch(cmd, &self.mic, &dir, launch)
@@ -99,8 +105,14 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
     // The log says which trigger and output paths are in use, and why.
     let log = app.log_text();
     assert!(log.contains("control socket:"), "{log}");
+    // No session bus here, so no portal: the compositor's bindings, and the user is told so.
+    app.wait_log(
+        "trigger: your compositor's key bindings",
+        Duration::from_secs(10),
+    );
     for said in [
-        "session: Wayland; trigger: your compositor's key bindings",
+        "session: Wayland; trigger: the desktop's GlobalShortcuts portal where it has one",
+        "no D-Bus session bus, so no desktop portal",
         "typing: the Wayland virtual keyboard",
         "pasting: the Wayland clipboard (data-control)",
     ] {
@@ -161,8 +173,17 @@ fn paste_mode_pastes_and_restores_the_previous_wayland_clipboard() {
 fn toggle_cancel_and_silence_through_sway_bindings_typing_with_wtype() {
     let desktop = Desktop::start();
     let target = FootTarget::open(&desktop.sway);
+    // A portal without GlobalShortcuts, as wlroots desktops have: the app falls back to the
+    // compositor's bindings and says why.
+    let portal = ShortcutsPortal::start_without_shortcuts(&desktop.sway);
     // The user's choice of typing tool (the fallback where there is no virtual keyboard).
-    let mut app = desktop.app("[output]\nwayland_typing = \"wtype\"\n", &[]);
+    let settings = "[output]\nwayland_typing = \"wtype\"\n";
+    let mut app = desktop.app_with_env(settings, &[], &portal.env());
+    app.wait_log(
+        "trigger: your compositor's key bindings running utter-desktop --press/--release (or \
+         --toggle): this desktop's xdg-desktop-portal offers no GlobalShortcuts",
+        Duration::from_secs(20),
+    );
 
     // Two seconds of silence, held: nothing is typed.
     desktop.push_to_talk(&mut app, &vec![0.0; 32_000]);
@@ -190,6 +211,43 @@ fn toggle_cancel_and_silence_through_sway_bindings_typing_with_wtype() {
         app.log_text().contains("typing through wtype"),
         "{}",
         app.log_text()
+    );
+}
+
+#[test]
+fn the_desktops_global_shortcuts_portal_gives_push_to_talk() {
+    let desktop = Desktop::start();
+    let target = FootTarget::open(&desktop.sway);
+    let portal = ShortcutsPortal::start(&desktop.sway);
+    let mut app = desktop.app_with_env("[output]\nmethod = \"type\"\n", &[], &portal.env());
+    // Utter proposes its hotkey (the default, Ctrl+Alt+Space) in the portal's spelling, and
+    // the Shift variant that skips the LLM clean-up.
+    let asked = portal.wait_bound(Duration::from_secs(20));
+    let want = |id: &str, trigger: &str| Asked {
+        id: id.into(),
+        preferred_trigger: Some(trigger.into()),
+    };
+    assert_eq!(
+        asked,
+        [
+            want("dictate", "CTRL+ALT+space"),
+            want("dictate-raw", "SHIFT+CTRL+ALT+space")
+        ]
+    );
+    app.wait_log(
+        "trigger: the desktop's GlobalShortcuts portal: hold CTRL+ALT+space to talk",
+        Duration::from_secs(10),
+    );
+
+    // The desktop reports the key going down and, after the speech, coming up.
+    let press = || portal.press("dictate");
+    let release = || portal.release("dictate");
+    app.dictate(&desktop.mic, &load_clip("jfk.wav"), press, release);
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    assert_close(JFK, &typed, 0.15, &app);
+    assert_eq!(
+        app.last_dictation().status,
+        utter::history::Status::Delivered
     );
 }
 

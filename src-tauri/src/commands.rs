@@ -84,11 +84,17 @@ fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
     if let Err(e) = crate::autostart::apply(settings.start_at_login) {
         state.warn(format!("start at login: {e}"));
     }
+    let previous_hotkey = state.effective().hotkey;
     state.set_saved(settings);
     let effective = state.effective();
     if let Some(h) = lock(&state.hotkeys).as_mut() {
         h.set_main(&effective.hotkey)
             .map_err(|e| format!("{e:#}"))?;
+    }
+    if effective.hotkey != previous_hotkey
+        && utter::output::DisplayServer::detect() == Some(utter::output::DisplayServer::Wayland)
+    {
+        crate::portal_trigger::bind(Arc::clone(&state), effective.hotkey.clone());
     }
     state.send(Input::Settings(Box::new(effective)));
     Ok(())
@@ -123,8 +129,12 @@ fn desktop_session(state: Shared<'_>) -> DesktopSession {
     let program = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "utter-desktop".into());
+    let mut report = utter::output::SessionReport::detect(state.effective().output.wayland_typing);
+    if let Some(trigger) = lock(&state.trigger).clone() {
+        report.trigger = trigger;
+    }
     DesktopSession {
-        report: utter::output::SessionReport::detect(state.effective().output.wayland_typing),
+        report,
         key_bindings: utter::control::key_binding_setups(&program),
     }
 }

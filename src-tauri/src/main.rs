@@ -6,6 +6,7 @@ mod commands;
 mod hotkeys;
 mod instance;
 mod logging;
+mod portal_trigger;
 mod remote;
 mod state;
 mod tray;

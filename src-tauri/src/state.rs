@@ -18,6 +18,10 @@ pub struct AppState {
     pub warnings: Mutex<Vec<String>>,
     session: Mutex<Option<Sender<Input>>>,
     pub hotkeys: Mutex<Option<Hotkeys>>,
+    /// The dictation key bound through the desktop's portal (Wayland).
+    pub portal: Mutex<Option<utter::shortcut_portal::PortalShortcut>>,
+    /// How dictation is triggered, once settled at run time (the portal's answer).
+    pub trigger: Mutex<Option<String>>,
     pub state: Mutex<State>,
     pub paused: Mutex<bool>,
     /// One clipboard handle for the app's life: on X11 the copied text is served by its owner.
@@ -41,6 +45,8 @@ impl AppState {
             model_checked: std::sync::atomic::AtomicBool::new(false),
             session: Mutex::new(None),
             hotkeys: Mutex::new(None),
+            portal: Mutex::new(None),
+            trigger: Mutex::new(None),
             state: Mutex::new(State::Idle),
             paused: Mutex::new(false),
             clipboard: Mutex::new(None),

@@ -63,8 +63,8 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
     match Hotkeys::new(&settings.hotkey) {
         Ok(h) if wayland => {
             tracing::info!(
-                "Wayland session: {} only works while an X11 (XWayland) window has the focus; \
-                 bind utter-desktop --press / --release (or --toggle) in your compositor",
+                "Wayland session: the X11 grab of {} only hears it while an XWayland window \
+                 has the focus",
                 settings.hotkey
             );
             *lock(&state.hotkeys) = Some(h);
@@ -73,11 +73,11 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
             tracing::info!("hold {} to dictate", settings.hotkey);
             *lock(&state.hotkeys) = Some(h);
         }
-        Err(_) if wayland => tracing::info!(
-            "Wayland session: dictation is triggered by your compositor's key bindings \
-             (utter-desktop --press / --release, or --toggle)"
-        ),
+        Err(_) if wayland => {}
         Err(e) => state.warn(format!("{e:#}")),
+    }
+    if wayland {
+        crate::portal_trigger::bind(Arc::clone(&state), settings.hotkey.clone());
     }
     hotkeys::listen(Arc::clone(&state));
     if state.open_settings_at_start()

@@ -71,9 +71,10 @@ impl SessionReport {
 }
 
 fn wayland_paths(typing: super::WaylandTyping) -> (String, String, String) {
-    let trigger = "your compositor's key bindings running utter-desktop --press/--release \
-                   (or --toggle): Wayland lets no program grab keys, and the hotkey only \
-                   reaches XWayland windows"
+    // Settled once the portal answers (shortcut_portal::describe).
+    let trigger = "the desktop's GlobalShortcuts portal where it has one, else your \
+                   compositor's key bindings running utter-desktop --press/--release (or \
+                   --toggle): Wayland lets no program grab keys itself"
         .to_string();
     let globals = super::wayland_connect::interfaces().unwrap_or_default();
     let has = |name: &str| globals.iter().any(|g| g == name);

@@ -179,6 +179,7 @@ pub fn utter_bin() -> PathBuf {
 }
 
 pub mod desktop_app;
+pub mod portal;
 pub mod sway;
 pub mod virtual_mic;
 
