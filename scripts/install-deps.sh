@@ -13,13 +13,15 @@ want_test=0
 
 build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates
   # The desktop app: Tauri (WebKitGTK, GTK, tray), typing (libxdo), X11 clipboard.
-  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  # The recording indicator on Wayland: a layer-shell overlay.
+  libgtk-layer-shell-dev)
 # ALSA's `default` device routes to PulseAudio through libasound2-plugins: the virtual mic.
 test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame espeak-ng python3 dbus-daemon dbus-bin gnome-keyring
   # Headless desktop tests: X server, key presses, target windows, clipboard, WebDriver.
   xvfb xdotool x11-utils xterm xclip zenity imagemagick webkit2gtk-driver
   # Native Wayland tests: a headless compositor, a native terminal, a virtual keyboard, its clipboard.
-  sway foot wtype wl-clipboard
+  sway foot wtype wl-clipboard grim
   # The GlobalShortcuts portal's real front end (its desktop back end is played by the tests).
   xdg-desktop-portal)
 

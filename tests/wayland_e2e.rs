@@ -14,6 +14,9 @@ use common::sway::{FootTarget, Sway};
 use common::virtual_mic::VirtualMic;
 use common::{BECKETT, JFK, load_clip, models_dir};
 
+/// The recording indicator's background (#111827, in layer_indicator.rs).
+const INDICATOR_BACKGROUND: [u8; 3] = [0x11, 0x18, 0x27];
+
 /// The sway lines from the README, with this build's binary.
 fn bindings() -> String {
     let bin = desktop_bin();
@@ -59,6 +62,11 @@ impl Desktop {
     /// Hold Ctrl+Alt+Space on a virtual keyboard while the microphone plays `samples`: sway's
     /// press and release bindings fire as for a real keyboard.
     fn push_to_talk(&self, app: &mut App, samples: &[f32]) {
+        self.push_to_talk_noting(app, samples, || {});
+    }
+
+    /// The same, running `before_release` just before the key comes up.
+    fn push_to_talk_noting(&self, app: &mut App, samples: &[f32], before_release: impl FnOnce()) {
         // wtype holds the chord for a fixed time, long enough for the clip and the wait.
         let hold_ms = samples.len() as u64 * 1000 / 16_000 + 3000;
         let hold = std::cell::RefCell::new(None);
@@ -75,6 +83,7 @@ impl Desktop {
             *hold.borrow_mut() = Some(child);
         };
         let release = || {
+            before_release();
             if let Some(mut child) = hold.borrow_mut().take() {
                 let _ = child.wait();
             }
@@ -119,10 +128,39 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
         assert!(log.contains(said), "{said:?} not in\n{log}");
     }
 
-    desktop.push_to_talk(&mut app, &load_clip("jfk.wav"));
+    assert!(
+        log.contains("recording indicator: a layer-shell overlay"),
+        "{log}"
+    );
+
+    // While the key is held the indicator shows (its dark blue over the terminal, bottom
+    // centre) without taking the keyboard: the words still arrive in foot.
+    let shots = std::cell::RefCell::new(Vec::new());
+    let during = || shots.borrow_mut().push(desktop.sway.screenshot());
+    desktop.push_to_talk_noting(&mut app, &load_clip("jfk.wav"), during);
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
     assert_close(JFK, &typed, 0.15, &app);
     assert!(typed.ends_with(" \n"), "trailing space: {typed:?}");
+    let after = desktop.sway.screenshot();
+    let during = shots
+        .borrow_mut()
+        .pop()
+        .expect("a screenshot while recording");
+    let indicator = |shot: &common::sway::Screenshot| {
+        let (w, h) = (shot.width, shot.height);
+        // 260 × 44, 48 px above the bottom edge, centred: its middle, clear of round corners.
+        shot.share_of((w / 2 - 100, h - 48 - 34, 200, 24), INDICATOR_BACKGROUND)
+    };
+    assert!(
+        indicator(&during) > 0.5,
+        "indicator seen: {}",
+        indicator(&during)
+    );
+    assert!(
+        indicator(&after) < 0.01,
+        "indicator gone: {}",
+        indicator(&after)
+    );
     assert!(
         app.log_text()
             .contains("typing through the Wayland virtual keyboard"),

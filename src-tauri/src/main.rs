@@ -5,6 +5,7 @@ mod autostart;
 mod commands;
 mod hotkeys;
 mod instance;
+mod layer_indicator;
 mod logging;
 mod portal_trigger;
 mod remote;

@@ -54,9 +54,12 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
     );
     let wayland = report.display_server == Some(DisplayServer::Wayland);
     if wayland {
-        // A Wayland compositor gives a new window the keyboard focus: an indicator would take
-        // the text's destination away. Better none.
-        tracing::info!("no recording indicator in a Wayland session (it would take the focus)");
+        // A Wayland compositor gives a new window the keyboard focus: only a layer-shell
+        // surface can stay out of the way; without one, better no indicator than a focus thief.
+        match crate::layer_indicator::create() {
+            Ok(()) => tracing::info!("recording indicator: a layer-shell overlay (never focused)"),
+            Err(why) => tracing::info!("no recording indicator: {why}"),
+        }
     } else if let Err(e) = create_indicator(app) {
         tracing::warn!("no recording indicator: {e}");
     }
@@ -154,6 +157,7 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         SessionEvent::Partial { text } => tracing::debug!("indicator text: {text}"),
         SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
+    follow_in_layer_indicator(app, &event);
     let _ = app.emit("session", &event);
 }
 
@@ -170,6 +174,17 @@ fn create_indicator(app: &AppHandle) -> Result<()> {
         .visible(false)
         .build()?;
     Ok(())
+}
+
+/// The Wayland indicator follows the session's events itself (on the main thread).
+fn follow_in_layer_indicator(app: &AppHandle, event: &SessionEvent) {
+    if matches!(
+        event,
+        SessionEvent::State { .. } | SessionEvent::Partial { .. } | SessionEvent::Level { .. }
+    ) {
+        let event = event.clone();
+        let _ = app.run_on_main_thread(move || crate::layer_indicator::show(&event));
+    }
 }
 
 fn show_indicator(app: &AppHandle, visible: bool) {

@@ -265,6 +265,21 @@ impl Sway {
         }
     }
 
+    /// What the output shows now, overlays included (grim, through wlr-screencopy).
+    pub fn screenshot(&self) -> Screenshot {
+        let out = self
+            .command("grim")
+            .args(["-t", "ppm", "-"])
+            .output()
+            .expect("grim runs (apt install grim)");
+        assert!(
+            out.status.success(),
+            "grim: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Screenshot::from_ppm(&out.stdout)
+    }
+
     /// A private directory the session's user can write to.
     pub fn user_dir(&self, name: &str) -> PathBuf {
         let dir = self.dir.path().join(name);
@@ -278,6 +293,48 @@ impl Drop for Sway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// An RGB picture of the output.
+pub struct Screenshot {
+    pub width: usize,
+    pub height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Screenshot {
+    /// Binary PPM (P6, 8-bit), as grim writes it.
+    fn from_ppm(data: &[u8]) -> Screenshot {
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while data[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !data[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&data[start..at]).into_owned());
+        }
+        assert_eq!((fields[0].as_str(), fields[3].as_str()), ("P6", "255"));
+        let (width, height) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+        let rgb = data[at + 1..].to_vec();
+        assert_eq!(rgb.len(), width * height * 3, "a whole picture");
+        Screenshot { width, height, rgb }
+    }
+
+    /// The share of pixels in the rectangle (x, y, width, height) that are exactly `color`.
+    pub fn share_of(&self, (x, y, w, h): (usize, usize, usize, usize), color: [u8; 3]) -> f64 {
+        let mut hits = 0;
+        for row in y..y + h {
+            for col in x..x + w {
+                let at = (row * self.width + col) * 3;
+                hits += usize::from(self.rgb[at..at + 3] == color);
+            }
+        }
+        hits as f64 / (w * h) as f64
     }
 }
 
