@@ -21,6 +21,7 @@ pub mod streaming;
 pub mod stt;
 pub mod text_rules;
 pub mod transcriber;
+pub mod turn;
 pub mod vad;
 
 /// The sample rate every stage after capture works at.

@@ -3,6 +3,7 @@
 pub mod capture;
 pub mod decode;
 pub mod devices;
+pub mod mel;
 pub mod resample;
 pub mod simulated;
 pub mod source;
