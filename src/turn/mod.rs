@@ -1,7 +1,11 @@
 //! Semantic end of turn: has the speaker finished the thought, or only paused? Silence alone
 //! cannot tell a pause to think from the end; Smart Turn hears the words and the prosody.
 
+mod end;
 pub mod features;
 mod smart_turn;
+mod watcher;
 
+pub use end::{EndParams, EndedBy, Step, TurnTracker};
 pub use smart_turn::{SmartTurn, TurnError};
+pub use watcher::{TurnEnd, TurnWatcher};

@@ -1,0 +1,235 @@
+//! When a hands-free dictation ends, decided frame by frame from the VAD: at each pause after
+//! speech the end-of-turn model is asked whether the speaker has finished; a long silence or
+//! the length limit ends it anyway. Pure logic with time counted in VAD frames, so it is
+//! tested without a microphone or a model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::vad::{FRAME_SAMPLES, VadParams};
+
+/// What ended a dictation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndedBy {
+    /// The end-of-turn model heard the speaker finish.
+    Turn,
+    /// A pause as long as the silence limit.
+    Silence,
+    /// The length limit.
+    Max,
+    /// The user (a tap, the key, Ctrl-C).
+    Interrupt,
+    /// Nothing was said before the wait ran out.
+    NoSpeech,
+}
+
+/// How to decide; defaults from `utter bench --handsfree` (see the README).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EndParams {
+    /// A pause this long after speech asks the end-of-turn model.
+    pub pause_ms: u32,
+    /// The model's P(finished) above which the turn has ended.
+    pub finished_above: f32,
+    /// A pause this long ends the dictation whatever the model says (without a model: the
+    /// only rule).
+    pub end_silence_ms: u32,
+    /// The dictation ends after this long in any case.
+    pub max_ms: u32,
+    /// Without any speech for this long, give up.
+    pub wait_for_speech_ms: u32,
+}
+
+/// The tracker's next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Listen,
+    /// A pause after speech: ask the model about the audio so far, then call
+    /// [`TurnTracker::judged`].
+    Judge,
+    End(EndedBy),
+}
+
+#[derive(Debug, Clone)]
+pub struct TurnTracker {
+    params: EndParams,
+    vad: VadParams,
+    /// Whether an end-of-turn model answers [`Step::Judge`]; without one, silence decides.
+    judging: bool,
+    frames: usize,
+    voiced_run: usize,
+    silence_run: usize,
+    /// Speech lasting long enough to count has been heard.
+    heard_speech: bool,
+    /// The frame after the last speech frame.
+    speech_end: usize,
+    /// The model was already asked about the current pause.
+    asked_this_pause: bool,
+}
+
+const FRAME_MS: f64 = FRAME_SAMPLES as f64 * 1000.0 / crate::SAMPLE_RATE as f64;
+
+fn frames(ms: u32) -> usize {
+    (f64::from(ms) / FRAME_MS).ceil() as usize
+}
+
+impl TurnTracker {
+    pub fn new(params: EndParams, vad: VadParams, judging: bool) -> TurnTracker {
+        TurnTracker {
+            params,
+            vad,
+            judging,
+            frames: 0,
+            voiced_run: 0,
+            silence_run: 0,
+            heard_speech: false,
+            speech_end: 0,
+            asked_this_pause: false,
+        }
+    }
+
+    /// One VAD frame's speech probability.
+    pub fn push(&mut self, p: f32) -> Step {
+        self.frames += 1;
+        if p >= self.vad.threshold {
+            self.voiced_run += 1;
+            self.silence_run = 0;
+            if self.voiced_run >= frames(self.vad.min_speech_ms) {
+                self.heard_speech = true;
+            }
+            if self.heard_speech {
+                self.speech_end = self.frames;
+                self.asked_this_pause = false;
+            }
+        } else if p < self.vad.neg_threshold {
+            self.silence_run += 1;
+            if !self.heard_speech && self.silence_run >= frames(self.vad.min_silence_ms) {
+                // A click is not speech; the next burst starts from nothing.
+                self.voiced_run = 0;
+            }
+        }
+        self.step()
+    }
+
+    fn step(&mut self) -> Step {
+        if self.frames >= frames(self.params.max_ms) {
+            return Step::End(EndedBy::Max);
+        }
+        if !self.heard_speech {
+            return if self.frames >= frames(self.params.wait_for_speech_ms) {
+                Step::End(EndedBy::NoSpeech)
+            } else {
+                Step::Listen
+            };
+        }
+        let paused = self.frames - self.speech_end;
+        if paused >= frames(self.params.end_silence_ms) {
+            return Step::End(EndedBy::Silence);
+        }
+        if self.judging && !self.asked_this_pause && paused >= frames(self.params.pause_ms) {
+            self.asked_this_pause = true;
+            return Step::Judge;
+        }
+        Step::Listen
+    }
+
+    /// The model's answer to the last [`Step::Judge`].
+    pub fn judged(&mut self, p_finished: f32) -> Step {
+        if p_finished > self.params.finished_above {
+            Step::End(EndedBy::Turn)
+        } else {
+            Step::Listen
+        }
+    }
+
+    /// From the end of the last speech to now, in ms (the wait the decision cost).
+    pub fn end_wait_ms(&self) -> f64 {
+        (self.frames - self.speech_end.min(self.frames)) as f64 * FRAME_MS
+    }
+
+    /// Samples pushed so far (each frame is [`FRAME_SAMPLES`]).
+    pub fn samples(&self) -> usize {
+        self.frames * FRAME_SAMPLES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARAMS: EndParams = EndParams {
+        pause_ms: 200,
+        finished_above: 0.5,
+        end_silence_ms: 3000,
+        max_ms: 60_000,
+        wait_for_speech_ms: 10_000,
+    };
+
+    fn run(tracker: &mut TurnTracker, p: f32, ms: u32) -> Vec<Step> {
+        (0..frames(ms)).map(|_| tracker.push(p)).collect()
+    }
+
+    /// The steps that are not Listen, up to the first End.
+    fn interesting(steps: &[Step]) -> Vec<Step> {
+        let mut out = Vec::new();
+        for step in steps.iter().copied().filter(|s| *s != Step::Listen) {
+            out.push(step);
+            if matches!(step, Step::End(_)) {
+                break;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn each_pause_after_speech_is_judged_once_and_a_finished_turn_ends() {
+        let mut t = TurnTracker::new(PARAMS, VadParams::default(), true);
+        assert!(
+            interesting(&run(&mut t, 0.0, 1000)).is_empty(),
+            "no speech yet"
+        );
+        assert!(interesting(&run(&mut t, 0.9, 2000)).is_empty());
+        assert_eq!(interesting(&run(&mut t, 0.0, 800)), [Step::Judge]);
+        assert_eq!(t.judged(0.1), Step::Listen, "not finished: keep listening");
+        assert!(interesting(&run(&mut t, 0.9, 1000)).is_empty());
+        assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
+        // Asked at the first frame past 200 ms; the wait counts the whole pause pushed (10 frames).
+        assert_eq!(t.end_wait_ms(), 320.0);
+        assert_eq!(t.judged(0.9), Step::End(EndedBy::Turn));
+    }
+
+    #[test]
+    fn a_long_silence_ends_it_whatever_the_model_says() {
+        let mut t = TurnTracker::new(PARAMS, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        let steps = run(&mut t, 0.0, 3100);
+        assert_eq!(
+            interesting(&steps),
+            [Step::Judge, Step::End(EndedBy::Silence)]
+        );
+        // Without a model, the silence is the only rule.
+        let mut t = TurnTracker::new(PARAMS, VadParams::default(), false);
+        run(&mut t, 0.9, 1000);
+        assert_eq!(
+            interesting(&run(&mut t, 0.0, 3100)),
+            [Step::End(EndedBy::Silence)]
+        );
+    }
+
+    #[test]
+    fn limits_end_it_too() {
+        let mut t = TurnTracker::new(PARAMS, VadParams::default(), true);
+        let steps = run(&mut t, 0.0, 10_100);
+        assert_eq!(interesting(&steps)[0], Step::End(EndedBy::NoSpeech));
+        // A click is not speech.
+        let mut t = TurnTracker::new(PARAMS, VadParams::default(), true);
+        run(&mut t, 0.9, 64);
+        assert!(interesting(&run(&mut t, 0.0, 3500)).is_empty());
+        let params = EndParams {
+            max_ms: 5000,
+            ..PARAMS
+        };
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        let steps = run(&mut t, 0.9, 5100);
+        assert_eq!(interesting(&steps)[0], Step::End(EndedBy::Max));
+    }
+}

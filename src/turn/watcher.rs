@@ -1,0 +1,127 @@
+//! Hears a hands-free dictation as it is captured and says when it has ended: the VAD finds
+//! the pauses, Smart Turn judges them ([`TurnTracker`] decides). Fed in blocks of any size;
+//! the same code runs live in the session, over clips in the tests and in `utter bench`.
+
+use std::time::Instant;
+
+use super::features::WINDOW_SAMPLES;
+use super::{EndParams, EndedBy, SmartTurn, Step, TurnTracker};
+use crate::vad::{FRAME_SAMPLES, SileroVad, VadError, VadParams};
+
+/// How a dictation ended, and the wait from the end of the speech to that decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TurnEnd {
+    pub ended_by: EndedBy,
+    pub end_wait_ms: f64,
+}
+
+pub struct TurnWatcher {
+    vad: SileroVad,
+    model: Option<SmartTurn>,
+    params: EndParams,
+    vad_params: VadParams,
+    tracker: TurnTracker,
+    /// The last 8 s (what the model hears), plus samples not yet a whole VAD frame.
+    recent: Vec<f32>,
+    pending: usize,
+    ended: Option<TurnEnd>,
+}
+
+impl TurnWatcher {
+    /// Without `model`, only the silence limit ends a dictation.
+    pub fn new(
+        vad: SileroVad,
+        model: Option<SmartTurn>,
+        params: EndParams,
+        vad_params: VadParams,
+    ) -> TurnWatcher {
+        let tracker = TurnTracker::new(params, vad_params.clone(), model.is_some());
+        let mut watcher = TurnWatcher {
+            vad,
+            model,
+            params,
+            vad_params,
+            tracker,
+            recent: Vec::new(),
+            pending: 0,
+            ended: None,
+        };
+        watcher.restart(params);
+        watcher
+    }
+
+    pub fn judges_turns(&self) -> bool {
+        self.model.is_some()
+    }
+
+    /// A new dictation, with `params`.
+    pub fn restart(&mut self, params: EndParams) {
+        self.params = params;
+        self.vad.reset();
+        self.tracker = TurnTracker::new(params, self.vad_params.clone(), self.model.is_some());
+        self.recent.clear();
+        self.pending = 0;
+        self.ended = None;
+    }
+
+    /// More captured audio. Returns the end once it is decided (and again after that).
+    pub fn push(&mut self, block: &[f32]) -> Result<Option<TurnEnd>, VadError> {
+        if self.ended.is_some() {
+            return Ok(self.ended);
+        }
+        self.recent.extend_from_slice(block);
+        self.pending += block.len();
+        while self.pending >= FRAME_SAMPLES {
+            let start = self.recent.len() - self.pending;
+            let p = self
+                .vad
+                .speech_probability(&self.recent[start..start + FRAME_SAMPLES])?;
+            self.pending -= FRAME_SAMPLES;
+            let step = match self.tracker.push(p) {
+                Step::Judge => self.judge(start + FRAME_SAMPLES),
+                step => (step, 0.0),
+            };
+            if let (Step::End(ended_by), judge_ms) = step {
+                let end = TurnEnd {
+                    ended_by,
+                    end_wait_ms: self.tracker.end_wait_ms() + judge_ms,
+                };
+                self.ended = Some(end);
+                return Ok(Some(end));
+            }
+        }
+        let keep = WINDOW_SAMPLES + self.pending;
+        if self.recent.len() > 2 * keep {
+            self.recent.drain(..self.recent.len() - keep);
+        }
+        Ok(None)
+    }
+
+    /// Ask the model about the audio up to `upto`; its cost counts towards the wait.
+    fn judge(&mut self, upto: usize) -> (Step, f64) {
+        let Some(model) = self.model.as_mut() else {
+            return (Step::Listen, 0.0);
+        };
+        let started = Instant::now();
+        let p = match model.probability(&self.recent[..upto]) {
+            Ok(p) => p,
+            Err(e) => {
+                // The silence limit still ends the dictation.
+                tracing::warn!("end of turn: {e}");
+                0.0
+            }
+        };
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!(p_finished = p, judge_ms = ms, "end of turn asked");
+        (self.tracker.judged(p), ms)
+    }
+
+    /// Samples heard so far in this dictation.
+    pub fn samples(&self) -> usize {
+        self.tracker.samples() + self.pending
+    }
+
+    pub fn params(&self) -> EndParams {
+        self.params
+    }
+}

@@ -1,0 +1,122 @@
+//! Hands-free end of dictation with the real VAD and Smart Turn on real speech: a finished
+//! sentence ends soon after its last word; the same sentence with a long pause in mid-phrase
+//! is not ended there — where a silence-only rule with a short timeout does end it.
+
+mod common;
+
+use common::{load_clip, models_dir};
+use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
+use utter::vad::{SileroVad, VadParams};
+
+const SR: usize = 16_000;
+
+fn params(end_silence_ms: u32) -> EndParams {
+    EndParams {
+        pause_ms: 200,
+        finished_above: 0.5,
+        end_silence_ms,
+        max_ms: 60_000,
+        wait_for_speech_ms: 10_000,
+    }
+}
+
+fn watcher(judging: bool, end_silence_ms: u32) -> TurnWatcher {
+    let vad = SileroVad::load(&models_dir().join("silero_vad.onnx")).unwrap();
+    let model = judging
+        .then(|| SmartTurn::load(&models_dir().join("smart-turn-v3.2-cpu.onnx"), 1).unwrap());
+    TurnWatcher::new(vad, model, params(end_silence_ms), VadParams::default())
+}
+
+/// Feed `audio` and then silence in 100 ms blocks, as a microphone would; where (in samples)
+/// and how it ended.
+fn listen(watcher: &mut TurnWatcher, audio: &[f32]) -> (usize, TurnEnd) {
+    let mut fed = audio.to_vec();
+    fed.extend(std::iter::repeat_n(0.0, 5 * SR));
+    for (i, block) in fed.chunks(SR / 10).enumerate() {
+        if let Some(end) = watcher.push(block).unwrap() {
+            return ((i + 1) * SR / 10, end);
+        }
+    }
+    panic!("never ended");
+}
+
+/// jfk.wav as one sentence: "And so, my fellow Americans, ask not what your country can do
+/// for you, ask what you can do for your country." Its 1 s pause after "Americans" (2.2–3.2 s)
+/// is taken out — "And so, my fellow Americans." is a sentence the model rightly hears as
+/// finished — which leaves the natural 0.8 s pause after "ask not" (4.44–5.26 s of the clip)
+/// and a short one after "for you," (7.88–8.18 s).
+fn jfk_sentence() -> Vec<f32> {
+    let clip = load_clip("jfk.wav");
+    let at = |s: f64| (s * SR as f64) as usize;
+    let mut out = clip[..at(2.22)].to_vec();
+    out.extend_from_slice(&clip[at(3.22)..]);
+    out
+}
+
+/// Where a moment of the original clip is in [`jfk_sentence`].
+fn in_sentence(clip_s: f64) -> f64 {
+    if clip_s >= 3.22 { clip_s - 1.0 } else { clip_s }
+}
+
+/// `audio` with `extra_s` more silence inserted at `at_s` (in the clip's own seconds).
+fn with_pause(audio: &[f32], at_s: f64, extra_s: f64) -> Vec<f32> {
+    let at = (at_s * SR as f64) as usize;
+    let mut out = audio[..at].to_vec();
+    out.extend(std::iter::repeat_n(0.0, (extra_s * SR as f64) as usize));
+    out.extend_from_slice(&audio[at..]);
+    out
+}
+
+#[test]
+fn a_finished_sentence_ends_soon_after_its_last_word() {
+    let speech = jfk_sentence();
+    let mut w = watcher(true, 3000);
+    let (at, end) = listen(&mut w, &speech);
+    assert_eq!(end.ended_by, EndedBy::Turn, "{end:?}");
+    assert!(
+        at > speech.len() - SR / 2,
+        "not before the end: {at} of {}",
+        speech.len()
+    );
+    assert!(end.end_wait_ms < 1000.0, "{end:?}");
+}
+
+#[test]
+fn long_pauses_in_mid_phrase_do_not_end_it_where_a_short_silence_timeout_does() {
+    // "ask not — [1.2 s] — what your country can do for you, — [0.9 s] — ask what …"
+    let speech = with_pause(&jfk_sentence(), in_sentence(4.6), 0.4);
+    let speech = with_pause(&speech, in_sentence(8.0) + 0.4, 0.6);
+    let mut judged = watcher(true, 3000);
+    let (at, end) = listen(&mut judged, &speech);
+    assert_eq!(end.ended_by, EndedBy::Turn, "{end:?}");
+    assert!(
+        at > speech.len() - SR / 2,
+        "cut early at {at} of {}",
+        speech.len()
+    );
+
+    // The same audio with only a 0.5 s silence rule: cut after "ask not".
+    let mut silence_only = watcher(false, 500);
+    let (at, end) = listen(&mut silence_only, &speech);
+    assert_eq!(end.ended_by, EndedBy::Silence);
+    let first_pause_ends = (in_sentence(4.44) + 1.0) * SR as f64;
+    assert!(
+        (at as f64) < first_pause_ends,
+        "the short timeout cuts at the first long pause: {at}"
+    );
+}
+
+#[test]
+fn silence_without_speech_gives_up_and_the_watcher_starts_afresh() {
+    let mut w = watcher(true, 3000);
+    w.restart(EndParams {
+        wait_for_speech_ms: 4000,
+        ..params(3000)
+    });
+    let (at, end) = listen(&mut w, &[]);
+    assert_eq!(end.ended_by, EndedBy::NoSpeech);
+    assert!(at <= 4 * SR + SR / 10, "{at}");
+    w.restart(params(3000));
+    let (_, end) = listen(&mut w, &jfk_sentence());
+    assert_eq!(end.ended_by, EndedBy::Turn);
+}
