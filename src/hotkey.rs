@@ -20,6 +20,8 @@ pub enum Mode {
     PushToTalk,
     /// Tap to start, tap again to stop.
     Toggle,
+    /// Tap to start; it ends by itself when you have finished speaking (or at a tap).
+    HandsFree,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +99,7 @@ impl PressClassifier {
                 self.phase = Phase::Recording;
                 Some(Command::Start)
             }
-            (Phase::Recording, Mode::Toggle) => {
+            (Phase::Recording, Mode::Toggle | Mode::HandsFree) => {
                 self.phase = Phase::Busy;
                 Some(Command::Stop)
             }

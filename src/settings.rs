@@ -37,6 +37,49 @@ pub struct Settings {
     pub cleanup: CleanupSettings,
     pub history: Retention,
     pub speed: SpeedSettings,
+    pub hands_free: HandsFreeSettings,
+}
+
+/// When a hands-free dictation ends (see [`crate::turn`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HandsFreeSettings {
+    /// After a pause this long (ms), ask the end-of-turn model whether you have finished.
+    pub pause_ms: u32,
+    /// How sure it must be (0–1) that you have finished.
+    pub finished_above: f32,
+    /// A pause this long (ms) ends the dictation whatever the model says.
+    pub end_silence_ms: u32,
+    /// The longest dictation (seconds).
+    pub max_seconds: f64,
+    /// Give up when nothing is said for this long after the tap (seconds).
+    pub wait_for_speech_seconds: f64,
+}
+
+impl Default for HandsFreeSettings {
+    fn default() -> Self {
+        let d = crate::turn::EndParams::DEFAULT;
+        HandsFreeSettings {
+            pause_ms: d.pause_ms,
+            finished_above: d.finished_above,
+            end_silence_ms: d.end_silence_ms,
+            max_seconds: f64::from(d.max_ms) / 1000.0,
+            wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
+        }
+    }
+}
+
+impl HandsFreeSettings {
+    pub fn end_params(&self) -> crate::turn::EndParams {
+        let ms = |s: f64| (s.max(0.0) * 1000.0).min(f64::from(u32::MAX)) as u32;
+        crate::turn::EndParams {
+            pause_ms: self.pause_ms,
+            finished_above: self.finished_above.clamp(0.0, 1.0),
+            end_silence_ms: self.end_silence_ms.max(self.pause_ms),
+            max_ms: ms(self.max_seconds).max(1000),
+            wait_for_speech_ms: ms(self.wait_for_speech_seconds).max(1000),
+        }
+    }
 }
 
 /// When to decode: while the key is held (fast) or only after it is released.
@@ -76,6 +119,7 @@ impl Default for Settings {
             cleanup: CleanupSettings::default(),
             history: Retention::default(),
             speed: SpeedSettings::default(),
+            hands_free: HandsFreeSettings::default(),
         }
     }
 }

@@ -120,3 +120,107 @@ fn silence_without_speech_gives_up_and_the_watcher_starts_afresh() {
     let (_, end) = listen(&mut w, &jfk_sentence());
     assert_eq!(end.ended_by, EndedBy::Turn);
 }
+
+// ---- The same through the session, as the desktop app and `utter listen` run it ----
+
+use std::time::Duration;
+
+use common::{Collect, session_with, transcriber};
+use utter::hotkey::Mode;
+use utter::session::{DictationReport, Input, Session, SessionEvent};
+use utter::settings::Settings;
+
+fn hands_free_session(
+    adjust: impl FnOnce(&mut Settings),
+) -> (
+    Session,
+    utter::audio::SimulatedMicrophone,
+    std::sync::mpsc::Receiver<SessionEvent>,
+    Collect,
+) {
+    // The listener finds the VAD and Smart Turn where users have them: the models folder.
+    // SAFETY: every test in this binary sets the same value.
+    unsafe { std::env::set_var("UTTER_MODELS_DIR", models_dir()) };
+    let mut settings = Settings {
+        language: "en".into(),
+        mode: Mode::HandsFree,
+        ..Settings::default()
+    };
+    adjust(&mut settings);
+    let sink = Collect::default();
+    let (session, mic, _played, events) =
+        session_with(transcriber("ggml-tiny.en-q8_0.bin"), sink.clone(), settings);
+    (session, mic, events, sink)
+}
+
+/// Wait for the dictation's report, noting whether the session said it was hands-free.
+fn finished(events: &std::sync::mpsc::Receiver<SessionEvent>) -> (DictationReport, bool) {
+    let mut hands_free = false;
+    loop {
+        match events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the dictation ends")
+        {
+            SessionEvent::Finished { report } => return (*report, hands_free),
+            SessionEvent::HandsFree => hands_free = true,
+            _ => {}
+        }
+    }
+}
+
+fn with_silence(mut audio: Vec<f32>, seconds: f64) -> Vec<f32> {
+    audio.extend(std::iter::repeat_n(0.0, (seconds * SR as f64) as usize));
+    audio
+}
+
+#[test]
+fn a_tap_then_speech_is_typed_without_a_second_tap() {
+    let (session, mic, events, sink) = hands_free_session(|_| {});
+    mic.queue(with_silence(jfk_sentence(), 4.0));
+    session.send(Input::Toggle);
+    let (report, said_hands_free) = finished(&events);
+    assert!(said_hands_free, "the indicator is told it is hands-free");
+    assert_eq!(report.ended_by, Some(EndedBy::Turn), "{report:?}");
+    let wer = utter::eval::word_error_rate(common::JFK, &report.text);
+    assert!(wer < 0.15, "{}", report.text);
+    assert_eq!(sink.0.lock().unwrap().len(), 1, "typed once");
+    let end_wait = report.timings.iter().find(|(k, _)| k == "end_wait");
+    assert!(
+        end_wait.is_some_and(|(_, ms)| *ms < 1500.0),
+        "{:?}",
+        report.timings
+    );
+}
+
+#[test]
+fn esc_cancels_and_the_length_limit_stops_a_hands_free_dictation() {
+    let (session, mic, events, sink) = hands_free_session(|s| s.hands_free.max_seconds = 3.0);
+    mic.queue(with_silence(jfk_sentence(), 4.0));
+    session.send(Input::Toggle);
+    std::thread::sleep(Duration::from_millis(1500));
+    session.send(Input::Cancel);
+    // Cancelled: no dictation; the next one runs into the 3 s limit mid-sentence.
+    mic.queue(with_silence(jfk_sentence(), 4.0));
+    std::thread::sleep(Duration::from_millis(300));
+    session.send(Input::Toggle);
+    let (report, _) = finished(&events);
+    assert_eq!(report.ended_by, Some(EndedBy::Max), "{report:?}");
+    let words = report.text.split_whitespace().count();
+    assert!(
+        (2..=12).contains(&words),
+        "3 s of the sentence: {}",
+        report.text
+    );
+    assert_eq!(sink.0.lock().unwrap().len(), 1, "only the second was typed");
+}
+
+#[test]
+fn a_tap_while_listening_stops_it_as_an_interrupt() {
+    let (session, mic, events, _sink) = hands_free_session(|_| {});
+    mic.queue(with_silence(jfk_sentence(), 4.0));
+    session.send(Input::Toggle);
+    std::thread::sleep(Duration::from_millis(2500));
+    session.send(Input::Toggle);
+    let (report, _) = finished(&events);
+    assert_eq!(report.ended_by, Some(EndedBy::Interrupt), "{report:?}");
+}

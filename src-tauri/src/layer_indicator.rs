@@ -10,6 +10,8 @@ use gtk::prelude::*;
 use gtk_layer_shell::{Edge, KeyboardMode, Layer, LayerShell};
 use utter::session::{SessionEvent, State};
 
+/// What the indicator says while a hands-free dictation waits for the speaker to finish.
+const HANDS_FREE_LABEL: &str = "Listening — stop talking to finish";
 /// The end of the text so far that fits the indicator.
 const TEXT_CHARS: usize = 48;
 const CSS: &str = "
@@ -115,6 +117,7 @@ impl Indicator {
                     State::Idle | State::Paused => self.window.hide(),
                 }
             }
+            SessionEvent::HandsFree => self.label.set_text(HANDS_FREE_LABEL),
             SessionEvent::Partial { text } if !text.is_empty() => {
                 self.label.set_text(&text_tail(text))
             }

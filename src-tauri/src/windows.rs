@@ -155,6 +155,9 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         SessionEvent::ModelLoaded { loaded } => on_model_loaded(app, state, *loaded),
         // Transcripts only at debug level, like the dictation's text.
         SessionEvent::Partial { text } => tracing::debug!("indicator text: {text}"),
+        SessionEvent::HandsFree => {
+            tracing::info!("listening hands-free: the dictation ends when you stop talking")
+        }
         SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
     follow_in_layer_indicator(app, &event);
@@ -180,7 +183,10 @@ fn create_indicator(app: &AppHandle) -> Result<()> {
 fn follow_in_layer_indicator(app: &AppHandle, event: &SessionEvent) {
     if matches!(
         event,
-        SessionEvent::State { .. } | SessionEvent::Partial { .. } | SessionEvent::Level { .. }
+        SessionEvent::State { .. }
+            | SessionEvent::HandsFree
+            | SessionEvent::Partial { .. }
+            | SessionEvent::Level { .. }
     ) {
         let event = event.clone();
         let _ = app.run_on_main_thread(move || crate::layer_indicator::show(&event));

@@ -9,6 +9,8 @@ const BUILTIN: &str = include_str!("../../models/catalog.toml");
 pub enum Engine {
     Whisper,
     SileroVad,
+    /// Smart Turn (Pipecat): semantic end of turn for hands-free dictation.
+    SmartTurn,
     /// NVIDIA Parakeet TDT (offline transducer, ONNX, sherpa-onnx layout).
     Parakeet,
     /// NVIDIA Nemotron Speech Streaming (cache-aware streaming transducer, ONNX).
@@ -18,9 +20,9 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Engines that turn speech into text (everything but the VAD).
+    /// Engines that turn speech into text (everything but the VAD and the end-of-turn model).
     pub fn is_speech_to_text(self) -> bool {
-        !matches!(self, Engine::SileroVad)
+        !matches!(self, Engine::SileroVad | Engine::SmartTurn)
     }
 }
 
@@ -187,6 +189,11 @@ impl Catalog {
         self.models.iter().find(|m| m.engine == Engine::SileroVad)
     }
 
+    /// The end-of-turn model (hands-free).
+    pub fn turn(&self) -> Option<&ModelEntry> {
+        self.models.iter().find(|m| m.engine == Engine::SmartTurn)
+    }
+
     /// Which model to propose for `language` ("en", "de", "auto", ...): for English the fastest
     /// measured model whose word error rate is within 1 point of Whisper base; for any other
     /// language (or when it is detected) the default multilingual Whisper model.
@@ -252,6 +259,7 @@ mod tests {
             "base-q8_0",
             "large-v3-turbo-q5_0",
             "silero-vad",
+            "smart-turn-v3.2",
             "parakeet-tdt-0.6b-v2",
             "parakeet-tdt-0.6b-v3",
             "nemotron-streaming-en-0.6b",

@@ -348,6 +348,19 @@ impl ModelStore {
             .catalog
             .vad()
             .ok_or_else(|| ResolveError::FileNotFound(self.dir.join("silero_vad.onnx")))?;
+        self.resolve_installed(entry)
+    }
+
+    /// The end-of-turn model file (hands-free dictation).
+    pub fn resolve_turn(&self) -> Result<PathBuf, ResolveError> {
+        let entry = self
+            .catalog
+            .turn()
+            .ok_or_else(|| ResolveError::FileNotFound(self.dir.join("smart-turn-v3.2-cpu.onnx")))?;
+        self.resolve_installed(entry)
+    }
+
+    fn resolve_installed(&self, entry: &ModelEntry) -> Result<PathBuf, ResolveError> {
         if self.is_installed(entry) {
             Ok(self.path_of(entry))
         } else {

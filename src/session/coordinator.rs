@@ -5,20 +5,26 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use super::turn_listener::TurnMsg;
 use super::worker::WorkerMsg;
 use super::{Input, Job, SessionEvent, State};
 use crate::audio::{CaptureOptions, CaptureSource, CaptureStream};
 use crate::cleanup::Choice;
-use crate::hotkey::{Command, PressClassifier};
+use crate::hotkey::{Command, Mode, PressClassifier};
 use crate::settings::{Settings, Strategy};
+use crate::turn::{EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
 
 struct Recording {
     mic: Box<dyn CaptureStream>,
-    /// Captured blocks, passed on to the worker when decoding while recording.
+    /// Captured blocks, passed on while recording: to the worker when it decodes as the audio
+    /// comes (streaming), to the hands-free listener when it decides the end.
     live: Option<Receiver<Vec<f32>>>,
+    streaming: bool,
+    /// Ends by itself (hands-free), reported with this number.
+    hands_free: Option<u64>,
     pressed: Instant,
     opened_ms: f64,
     /// Whether the user is speaking at the end of what was captured so far.
@@ -30,6 +36,9 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     source: Box<dyn CaptureSource>,
     classifier: PressClassifier,
     jobs: Sender<WorkerMsg>,
+    turns: Sender<TurnMsg>,
+    /// Numbers hands-free recordings, so a late "finished" for an earlier one is ignored.
+    recordings: u64,
     events: F,
     recording: Option<Recording>,
     prefer_raw: bool,
@@ -44,6 +53,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         settings: Settings,
         source: Box<dyn CaptureSource>,
         jobs: Sender<WorkerMsg>,
+        turns: Sender<TurnMsg>,
         events: F,
         released: crate::stt::StopFlag,
     ) -> Self {
@@ -52,6 +62,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             classifier: PressClassifier::new(settings.mode),
             settings,
             jobs,
+            turns,
+            recordings: 0,
             events,
             recording: None,
             prefer_raw: false,
@@ -86,9 +98,10 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         if let Some(rec) = self.recording.take() {
             // Shutting down mid-dictation: still transcribe and keep what was said.
             let mut rec = rec;
-            forward_live(&self.jobs, &mut rec);
+            forward_live(&self.jobs, &self.turns, &mut rec);
             let samples = rec.mic.stop_recording().samples;
-            self.submit(samples, rec.pressed, rec.opened_ms, None);
+            let end = rec.hands_free.map(|_| interrupted());
+            self.submit(samples, rec.pressed, rec.opened_ms, None, end);
         }
     }
 
@@ -161,6 +174,17 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::Partial { text });
                 None
             }
+            Input::TurnEnded(seq, end) => {
+                let ours = self
+                    .recording
+                    .as_ref()
+                    .is_some_and(|rec| rec.hands_free == Some(seq));
+                if ours {
+                    self.classifier.stopped_externally();
+                    self.stop_recording(None, Some(end));
+                }
+                None
+            }
             Input::Shutdown => None,
         }
     }
@@ -168,13 +192,16 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
     fn execute(&mut self, command: Command) {
         match command {
             Command::Start => self.start_recording(),
-            Command::Stop => self.stop_recording(None),
+            Command::Stop => self.stop_recording(None, None),
             Command::Cancel => {
                 tracing::info!("dictation cancelled");
                 if let Some(rec) = self.recording.take() {
                     let _ = rec.mic.stop_recording();
-                    if rec.live.is_some() {
+                    if rec.streaming {
                         let _ = self.jobs.send(WorkerMsg::StreamCancel);
+                    }
+                    if rec.hands_free.is_some() {
+                        let _ = self.turns.send(TurnMsg::Stop);
                     }
                 }
                 self.emit(SessionEvent::WantCancelKey { wanted: false });
@@ -201,13 +228,22 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let _ = self.jobs.send(prepare);
         match self.source.open(&options) {
             Ok(mic) => {
+                let hands_free = (self.settings.mode == Mode::HandsFree).then(|| {
+                    self.recordings += 1;
+                    let params = self.settings.hands_free.end_params();
+                    let seq = self.recordings;
+                    let _ = self.turns.send(TurnMsg::Start { seq, params });
+                    seq
+                });
                 let live = mic.start_recording();
-                let live = streaming.then_some(live);
+                let live = (streaming || hands_free.is_some()).then_some(live);
                 let opened_ms = pressed.elapsed().as_secs_f64() * 1000.0;
                 tracing::debug!(opened_ms, device = mic.device_name(), "recording");
                 self.recording = Some(Recording {
                     mic,
                     live,
+                    streaming,
+                    hands_free,
                     pressed,
                     opened_ms,
                     voice: Default::default(),
@@ -215,6 +251,9 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::State {
                     state: State::Recording,
                 });
+                if hands_free.is_some() {
+                    self.emit(SessionEvent::HandsFree);
+                }
                 self.emit(SessionEvent::WantCancelKey { wanted: true });
             }
             Err(e) => {
@@ -230,12 +269,19 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         }
     }
 
-    fn stop_recording(&mut self, device_error: Option<String>) {
+    /// `end`: how a hands-free recording ended by itself (None: the user or the device).
+    fn stop_recording(&mut self, device_error: Option<String>, end: Option<TurnEnd>) {
         let Some(mut rec) = self.recording.take() else {
             return;
         };
         let recording = rec.mic.stop_recording();
-        forward_live(&self.jobs, &mut rec);
+        forward_live(&self.jobs, &self.turns, &mut rec);
+        let end = rec.hands_free.map(|_| {
+            if end.is_none() {
+                let _ = self.turns.send(TurnMsg::Stop);
+            }
+            end.unwrap_or_else(interrupted)
+        });
         // Released mid-word: nothing decoding now can be the final text, so it is given up.
         // After a pause, the decode of that pause is kept: it is the text.
         self.released
@@ -245,7 +291,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         self.emit(SessionEvent::State {
             state: State::Transcribing,
         });
-        self.submit(recording.samples, rec.pressed, rec.opened_ms, error);
+        self.submit(recording.samples, rec.pressed, rec.opened_ms, error, end);
     }
 
     fn submit(
@@ -254,10 +300,12 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         pressed: Instant,
         opened_ms: f64,
         error: Option<String>,
+        end: Option<TurnEnd>,
     ) {
         let released = Instant::now();
         let mut job = Job::from_settings(samples, released, &self.settings);
         job.capture_error = error;
+        job.ended_by = end.map(|e| e.ended_by);
         if self.prefer_raw {
             job.choice = Choice::Raw;
         }
@@ -268,6 +316,9 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 released.duration_since(pressed).as_secs_f64() * 1000.0,
             ),
         ];
+        if let Some(end) = end.filter(|e| e.ended_by != EndedBy::Interrupt) {
+            job.extra_timings.push(("end_wait".into(), end.end_wait_ms));
+        }
         let _ = self.jobs.send(WorkerMsg::Job(Box::new(job)));
     }
 
@@ -277,7 +328,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let Some(rec) = self.recording.as_mut() else {
             return;
         };
-        forward_live(&self.jobs, rec);
+        forward_live(&self.jobs, &self.turns, rec);
         let rec = &*rec;
         match rec.mic.health() {
             Ok(()) => {
@@ -290,18 +341,32 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     message: message.clone(),
                 });
                 self.classifier.stopped_externally();
-                self.stop_recording(Some(message));
+                self.stop_recording(Some(message), None);
             }
         }
     }
 }
 
-/// Pass captured audio on to the worker (streaming only), noting whether it ends in voice.
-fn forward_live(jobs: &Sender<WorkerMsg>, rec: &mut Recording) {
+/// A hands-free recording stopped by the user (a tap, the key, Ctrl-C, shutting down).
+fn interrupted() -> TurnEnd {
+    TurnEnd {
+        ended_by: EndedBy::Interrupt,
+        end_wait_ms: 0.0,
+    }
+}
+
+/// Pass captured audio on while recording — to the worker when streaming, to the hands-free
+/// listener — noting whether it ends in voice.
+fn forward_live(jobs: &Sender<WorkerMsg>, turns: &Sender<TurnMsg>, rec: &mut Recording) {
     if let Some(live) = &rec.live {
         for block in live.try_iter() {
-            rec.voice.push(&block);
-            let _ = jobs.send(WorkerMsg::Audio(block));
+            if rec.hands_free.is_some() {
+                let _ = turns.send(TurnMsg::Audio(block.clone()));
+            }
+            if rec.streaming {
+                rec.voice.push(&block);
+                let _ = jobs.send(WorkerMsg::Audio(block));
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 mod coordinator;
 pub mod loader;
 pub mod pipeline;
+mod turn_listener;
 mod voice;
 mod worker;
 
@@ -49,6 +50,8 @@ pub enum Input {
     Problem(String),
     /// From the worker: the text so far of the dictation being recorded.
     Partial(String),
+    /// From the hands-free listener: recording number `.0` has ended by itself.
+    TurnEnded(u64, crate::turn::TurnEnd),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +77,8 @@ pub enum SessionEvent {
     Finished {
         report: Box<DictationReport>,
     },
+    /// The recording just started is hands-free: it ends when the speaker has finished.
+    HandsFree,
     /// The text recognised so far while the key is held (streaming).
     Partial {
         text: String,
@@ -128,6 +133,7 @@ impl Session {
         let done = input.clone();
         // Raised by the coordinator when the key comes up mid-speech, read by the worker's decodes.
         let released = crate::stt::StopFlag::default();
+        let turns = turn_listener::spawn(done.clone());
         let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
         std::thread::Builder::new()
             .name("utter-pipeline".into())
@@ -135,7 +141,9 @@ impl Session {
             .expect("spawn the pipeline thread");
         let coordinator = std::thread::Builder::new()
             .name("utter-session".into())
-            .spawn(move || Coordinator::new(settings, source, jobs, events, released).run(inbox))
+            .spawn(move || {
+                Coordinator::new(settings, source, jobs, turns, events, released).run(inbox)
+            })
             .expect("spawn the session thread");
         Session {
             input,

@@ -23,6 +23,8 @@ pub struct DictationReport {
     pub error: Option<String>,
     /// Milliseconds per stage: save, vad, stt, llm, output, and from release to text.
     pub timings: Vec<(String, f64)>,
+    /// How a hands-free dictation ended (None for the other modes).
+    pub ended_by: Option<crate::turn::EndedBy>,
 }
 
 impl DictationReport {
@@ -35,6 +37,7 @@ impl DictationReport {
             delivered: false,
             error: Some(message.to_string()),
             timings: Vec::new(),
+            ended_by: None,
         }
     }
 }
@@ -59,6 +62,8 @@ pub struct Job {
     /// A device error that ended the recording early; the audio before it is still used.
     pub capture_error: Option<String>,
     pub extra_timings: Vec<(String, f64)>,
+    /// How a hands-free recording ended.
+    pub ended_by: Option<crate::turn::EndedBy>,
 }
 
 impl Job {
@@ -77,6 +82,7 @@ impl Job {
             choice: Choice::Auto,
             capture_error: None,
             extra_timings: Vec::new(),
+            ended_by: None,
         }
     }
 }
@@ -128,6 +134,7 @@ impl Pipeline {
             delivered: false,
             error: job.capture_error.clone(),
             timings: Vec::new(),
+            ended_by: job.ended_by,
         };
         let fail = |this: &Self, report: &mut DictationReport, message: String| {
             if let (Some(h), Some(id)) = (&this.history, id) {

@@ -197,5 +197,9 @@ pub fn load_engine(
             path: model.path.clone(),
             reason: "this is the voice-activity model, not a speech-to-text model".into(),
         }),
+        Engine::SmartTurn => Err(SttError::ModelInvalid {
+            path: model.path.clone(),
+            reason: "this is the end-of-turn model, not a speech-to-text model".into(),
+        }),
     }
 }

@@ -39,6 +39,18 @@ pub struct EndParams {
     pub wait_for_speech_ms: u32,
 }
 
+impl EndParams {
+    /// Pipecat's defaults for the pause and the silence limit (Smart Turn asks after a short
+    /// VAD pause, 3 s of silence ends the turn), 5 minutes at most, 10 s to start speaking.
+    pub const DEFAULT: EndParams = EndParams {
+        pause_ms: 200,
+        finished_above: 0.5,
+        end_silence_ms: 3000,
+        max_ms: 300_000,
+        wait_for_speech_ms: 10_000,
+    };
+}
+
 /// The tracker's next step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {

@@ -136,16 +136,30 @@ pub fn english_session(
     std::sync::mpsc::Receiver<std::time::Instant>,
     std::sync::mpsc::Receiver<utter::session::SessionEvent>,
 ) {
+    let settings = utter::settings::Settings {
+        language: "en".into(),
+        ..utter::settings::Settings::default()
+    };
+    session_with(transcriber, sink, settings)
+}
+
+/// [`english_session`] with these settings.
+pub fn session_with(
+    transcriber: Transcriber,
+    sink: Collect,
+    settings: utter::settings::Settings,
+) -> (
+    utter::session::Session,
+    utter::audio::SimulatedMicrophone,
+    std::sync::mpsc::Receiver<std::time::Instant>,
+    std::sync::mpsc::Receiver<utter::session::SessionEvent>,
+) {
     let pipeline = utter::session::Pipeline {
         transcriber: Some(transcriber),
         cleaner: None,
         output: Box::new(sink),
         history: None,
         recordings_dir: None,
-    };
-    let settings = utter::settings::Settings {
-        language: "en".into(),
-        ..utter::settings::Settings::default()
     };
     let (mic, played) = utter::audio::SimulatedMicrophone::new();
     let (events, received) = std::sync::mpsc::channel();

@@ -1,0 +1,128 @@
+//! The hands-free listener thread: hears each hands-free recording as it is captured (its own
+//! VAD and Smart Turn, so neither the session thread nor the busy decoder waits on them) and
+//! tells the session when the speaker has finished.
+
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use super::Input;
+use crate::models::ModelStore;
+use crate::turn::{EndParams, SmartTurn, TurnWatcher};
+use crate::vad::{SileroVad, VadParams};
+
+pub(super) enum TurnMsg {
+    /// A hands-free recording starts; its end is reported with `seq`.
+    Start {
+        seq: u64,
+        params: EndParams,
+    },
+    Audio(Vec<f32>),
+    /// The recording ended some other way (a tap, Esc, a failed device).
+    Stop,
+}
+
+/// Start the thread (it loads its models at the first hands-free recording).
+pub(super) fn spawn(done: Sender<Input>) -> Sender<TurnMsg> {
+    let (tx, rx) = channel();
+    let spawned = std::thread::Builder::new()
+        .name("utter-turn".into())
+        .spawn(move || {
+            Listener {
+                done,
+                watcher: None,
+            }
+            .run(rx)
+        });
+    if let Err(e) = spawned {
+        tracing::error!("no hands-free listener: {e}");
+    }
+    tx
+}
+
+struct Listener {
+    done: Sender<Input>,
+    watcher: Option<TurnWatcher>,
+}
+
+impl Listener {
+    fn run(mut self, inbox: Receiver<TurnMsg>) {
+        let mut active: Option<u64> = None;
+        while let Ok(msg) = inbox.recv() {
+            match msg {
+                TurnMsg::Start { seq, params } => {
+                    active = self.ensure_loaded(&params).then_some(seq);
+                    if let Some(watcher) = self.watcher.as_mut() {
+                        watcher.restart(params);
+                    }
+                }
+                TurnMsg::Audio(block) => {
+                    let (Some(seq), Some(watcher)) = (active, self.watcher.as_mut()) else {
+                        continue;
+                    };
+                    match watcher.push(&block) {
+                        Ok(Some(end)) => {
+                            active = None;
+                            tracing::info!(
+                                ended_by = ?end.ended_by,
+                                end_wait_ms = end.end_wait_ms,
+                                "hands-free dictation ended"
+                            );
+                            let _ = self.done.send(Input::TurnEnded(seq, end));
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            active = None;
+                            let _ = self.done.send(Input::Problem(format!(
+                                "hands-free: {e}; tap again to stop the dictation"
+                            )));
+                        }
+                    }
+                }
+                TurnMsg::Stop => active = None,
+            }
+        }
+    }
+
+    /// The VAD is needed; without Smart Turn, silence alone ends a dictation (and the user is
+    /// told once). False when the dictation cannot end by itself.
+    fn ensure_loaded(&mut self, params: &EndParams) -> bool {
+        if self.watcher.is_some() {
+            return true;
+        }
+        let store = match ModelStore::open_default() {
+            Ok(store) => store,
+            Err(e) => return self.cannot(format!("{e}")),
+        };
+        let vad = match store
+            .resolve_vad()
+            .map_err(|e| e.to_string())
+            .and_then(|path| SileroVad::load(&path).map_err(|e| e.to_string()))
+        {
+            Ok(vad) => vad,
+            Err(e) => return self.cannot(e),
+        };
+        let model = match store
+            .resolve_turn()
+            .map_err(|e| e.to_string())
+            .and_then(|path| SmartTurn::load(&path, 1).map_err(|e| e.to_string()))
+        {
+            Ok(model) => Some(model),
+            Err(e) => {
+                let _ = self.done.send(Input::Problem(format!(
+                    "hands-free without the end-of-turn model ({e}): a {:.1} s pause ends \
+                     each dictation — `utter models download smart-turn-v3.2` to add it",
+                    f64::from(params.end_silence_ms) / 1000.0
+                )));
+                None
+            }
+        };
+        self.watcher = Some(TurnWatcher::new(vad, model, *params, VadParams::default()));
+        true
+    }
+
+    fn cannot(&self, why: String) -> bool {
+        let _ = self.done.send(Input::Problem(format!(
+            "hands-free cannot hear when you stop ({why}); tap again to stop the dictation"
+        )));
+        false
+    }
+}
