@@ -317,6 +317,29 @@ fn trigger_commands_drive_the_running_app_on_x11_too() {
 }
 
 #[test]
+fn hands_free_a_tap_then_speech_is_typed_when_the_speaker_stops() {
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open("mode = \"hands_free\"\n[output]\nmethod = \"type\"\n");
+    // One tap; after the speech nobody touches a key.
+    let tap = || {
+        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+        x.xdotool(&["key", HOTKEY]);
+    };
+    app.dictate(&mic, &common::jfk_sentence(), tap, || {});
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(JFK, &typed);
+    assert!(wer <= 0.15, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
+    let log = app.log_text();
+    assert!(log.contains("listening hands-free"), "{log}");
+    assert!(log.contains("hands-free dictation ended by Turn"), "{log}");
+}
+
+#[test]
 fn dictation_is_never_typed_into_utters_own_settings_window() {
     let x = XServer::start();
     let mic = VirtualMic::start();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{load_clip, models_dir};
+use common::{jfk_sentence, models_dir};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
@@ -38,19 +38,6 @@ fn listen(watcher: &mut TurnWatcher, audio: &[f32]) -> (usize, TurnEnd) {
         }
     }
     panic!("never ended");
-}
-
-/// jfk.wav as one sentence: "And so, my fellow Americans, ask not what your country can do
-/// for you, ask what you can do for your country." Its 1 s pause after "Americans" (2.2–3.2 s)
-/// is taken out — "And so, my fellow Americans." is a sentence the model rightly hears as
-/// finished — which leaves the natural 0.8 s pause after "ask not" (4.44–5.26 s of the clip)
-/// and a short one after "for you," (7.88–8.18 s).
-fn jfk_sentence() -> Vec<f32> {
-    let clip = load_clip("jfk.wav");
-    let at = |s: f64| (s * SR as f64) as usize;
-    let mut out = clip[..at(2.22)].to_vec();
-    out.extend_from_slice(&clip[at(3.22)..]);
-    out
 }
 
 /// Where a moment of the original clip is in [`jfk_sentence`].

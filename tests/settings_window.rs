@@ -120,6 +120,11 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.clear("#vocabulary");
     // U+E007 is the Enter key in WebDriver.
     session.type_into("#vocabulary", "Kubernetes\u{E007}Tauri");
+    // Hands-free, ending after 2.5 s of silence at the latest.
+    session.type_into("#mode", "Hands");
+    session.script("document.querySelector('#hands-free').open = true; return true");
+    session.clear("#hf-end-silence");
+    session.type_into("#hf-end-silence", "2500");
     session.click("#save");
     session.wait_text("#status", |t| t == "Saved");
 
@@ -140,6 +145,8 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     let parsed: utter::settings::Settings = toml::from_str(&saved).unwrap();
     assert_eq!(parsed.output.method, utter::output::Method::Paste);
     assert_eq!(parsed.vocabulary, ["Kubernetes", "Tauri"]);
+    assert_eq!(parsed.mode, utter::hotkey::Mode::HandsFree);
+    assert_eq!(parsed.hands_free.end_silence_ms, 2500);
     // The --model override of this run is not written into the settings.
     assert_eq!(parsed.model, None);
 

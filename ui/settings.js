@@ -30,6 +30,10 @@ function fill(view) {
   $("speed-strategy").value = s.speed.strategy;
   $("speed-audio-context").value = s.speed.audio_context;
   $("speed-unload").value = s.speed.unload_after_idle_minutes;
+  $("hf-pause").value = s.hands_free.pause_ms;
+  $("hf-finished-above").value = s.hands_free.finished_above;
+  $("hf-end-silence").value = s.hands_free.end_silence_ms;
+  $("hf-max").value = s.hands_free.max_seconds;
   const c = s.cleanup;
   $("cleanup-enabled").checked = c.enabled;
   $("cleanup-provider").value = c.provider;
@@ -66,6 +70,15 @@ function collect() {
   s.speed.strategy = $("speed-strategy").value;
   s.speed.audio_context = $("speed-audio-context").value;
   s.speed.unload_after_idle_minutes = Math.max(0, parseFloat($("speed-unload").value) || 0);
+  const number = (id, fallback) => {
+    const v = parseFloat($(id).value);
+    return Number.isFinite(v) ? v : fallback;
+  };
+  const hf = s.hands_free;
+  hf.pause_ms = Math.round(Math.max(100, number("hf-pause", hf.pause_ms)));
+  hf.finished_above = Math.min(1, Math.max(0, number("hf-finished-above", hf.finished_above)));
+  hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
+  hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
   s.cleanup = collectCleanup();
   return s;
 }

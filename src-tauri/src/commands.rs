@@ -75,7 +75,7 @@ fn get_settings(state: Shared<'_>) -> SettingsView {
 
 /// Validate, save atomically, and apply at once (hotkey re-grabbed, session updated).
 #[tauri::command]
-fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
+fn save_settings(app: tauri::AppHandle, state: Shared<'_>, settings: Settings) -> CmdResult<()> {
     if settings.cleanup.enabled {
         settings.cleanup.validate().map_err(text_err)?;
     }
@@ -90,6 +90,15 @@ fn save_settings(state: Shared<'_>, settings: Settings) -> CmdResult<()> {
     if let Some(h) = lock(&state.hotkeys).as_mut() {
         h.set_main(&effective.hotkey)
             .map_err(|e| format!("{e:#}"))?;
+    }
+    if effective.mode == utter::hotkey::Mode::HandsFree {
+        // The end-of-turn model comes with hands-free; fetched in the background if missing.
+        let app = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = download_blocking(&app, None, true) {
+                tracing::warn!("hands-free model download: {e}");
+            }
+        });
     }
     if effective.hotkey != previous_hotkey
         && utter::output::DisplayServer::detect() == Some(utter::output::DisplayServer::Wayland)
@@ -256,19 +265,25 @@ struct DownloadEvent {
 /// Download a catalog model (and the VAD model if missing), reporting progress as
 /// "download" events at most every 200 ms.
 #[tauri::command]
-async fn download_model(app: tauri::AppHandle, name: String) -> CmdResult<()> {
-    blocking(move || download_blocking(&app, &name)).await
+async fn download_model(app: tauri::AppHandle, state: Shared<'_>, name: String) -> CmdResult<()> {
+    let hands_free = state.effective().mode == utter::hotkey::Mode::HandsFree;
+    blocking(move || download_blocking(&app, Some(&name), hands_free)).await
 }
 
-fn download_blocking(app: &tauri::AppHandle, name: &str) -> CmdResult<()> {
+/// Download `name` (if any) with what dictation needs beside it: the VAD model, and the
+/// end-of-turn model when dictating hands-free.
+pub fn download_blocking(
+    app: &tauri::AppHandle,
+    name: Option<&str>,
+    hands_free: bool,
+) -> CmdResult<()> {
     use tauri::Emitter;
-    let name = name.to_string();
     let store = ModelStore::open_default().map_err(text_err)?;
     let downloader = utter::models::Downloader::new(Default::default()).map_err(text_err)?;
-    let mut wanted = vec![name.clone()];
-    if let Some(vad) = store.catalog().vad() {
-        wanted.insert(0, vad.name.clone());
-    }
+    let catalog = store.catalog();
+    let helpers = [catalog.vad(), catalog.turn().filter(|_| hands_free)];
+    let mut wanted: Vec<String> = helpers.iter().flatten().map(|m| m.name.clone()).collect();
+    wanted.extend(name.map(str::to_string));
     for model in wanted {
         let entry = store.catalog().get(&model).map_err(text_err)?.clone();
         if store.is_installed(&entry) {

@@ -62,9 +62,10 @@ impl Listener {
                         Ok(Some(end)) => {
                             active = None;
                             tracing::info!(
-                                ended_by = ?end.ended_by,
-                                end_wait_ms = end.end_wait_ms,
-                                "hands-free dictation ended"
+                                "hands-free dictation ended by {:?}, {:.0} ms after the \
+                                 last speech",
+                                end.ended_by,
+                                end.end_wait_ms
                             );
                             let _ = self.done.send(Input::TurnEnded(seq, end));
                         }

@@ -125,6 +125,20 @@ pub fn batch_and_streaming_wer(
     (wb, ws, stats)
 }
 
+/// jfk.wav as one sentence: "And so, my fellow Americans, ask not what your country can do
+/// for you, ask what you can do for your country." Its 1 s pause after "Americans" (2.2–3.2 s)
+/// is taken out — "And so, my fellow Americans." is a sentence the model rightly hears as
+/// finished — which leaves the natural 0.8 s pause after "ask not" (4.44–5.26 s of the clip)
+/// and a short one after "for you," (7.88–8.18 s).
+pub fn jfk_sentence() -> Vec<f32> {
+    let clip = load_clip("jfk.wav");
+    let sr = utter::SAMPLE_RATE as f64;
+    let at = |s: f64| (s * sr) as usize;
+    let mut out = clip[..at(2.22)].to_vec();
+    out.extend_from_slice(&clip[at(3.22)..]);
+    out
+}
+
 /// A session as the app runs it, English, recording from a simulated microphone, typing into
 /// `sink`: the session, the microphone, when it finished playing, and the session's events.
 pub fn english_session(
