@@ -40,10 +40,23 @@ pub struct Settings {
     pub hands_free: HandsFreeSettings,
 }
 
+/// What ends a hands-free dictation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Until {
+    /// The end-of-turn model hears that you have finished (or the silence limit is reached).
+    #[default]
+    Turn,
+    /// A pause of `end_silence_ms`.
+    Silence,
+}
+
 /// When a hands-free dictation ends (see [`crate::turn`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HandsFreeSettings {
+    /// What ends a dictation: when you have finished speaking, or only a long enough pause.
+    pub until: Until,
     /// After a pause this long (ms), ask the end-of-turn model whether you have finished.
     pub pause_ms: u32,
     /// How sure it must be (0–1) that you have finished.
@@ -60,6 +73,7 @@ impl Default for HandsFreeSettings {
     fn default() -> Self {
         let d = crate::turn::EndParams::DEFAULT;
         HandsFreeSettings {
+            until: Until::Turn,
             pause_ms: d.pause_ms,
             finished_above: d.finished_above,
             end_silence_ms: d.end_silence_ms,
@@ -73,6 +87,7 @@ impl HandsFreeSettings {
     pub fn end_params(&self) -> crate::turn::EndParams {
         let ms = |s: f64| (s.max(0.0) * 1000.0).min(f64::from(u32::MAX)) as u32;
         crate::turn::EndParams {
+            semantic: self.until == Until::Turn,
             pause_ms: self.pause_ms,
             finished_above: self.finished_above.clamp(0.0, 1.0),
             end_silence_ms: self.end_silence_ms.max(self.pause_ms),

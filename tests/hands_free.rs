@@ -12,6 +12,7 @@ const SR: usize = 16_000;
 
 fn params(end_silence_ms: u32) -> EndParams {
     EndParams {
+        semantic: true,
         pause_ms: 200,
         finished_above: 0.5,
         end_silence_ms,

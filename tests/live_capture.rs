@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::llm_server::{LlmServer, Reply};
 use common::virtual_mic::VirtualMic;
-use common::{JFK, load_clip, models_dir, utter_bin};
+use common::{JFK, jfk_sentence, load_clip, models_dir, utter_bin};
 
 struct Listener {
     child: Child,
@@ -89,10 +89,10 @@ impl Listener {
         }
     }
 
-    /// Play the JFK clip; no Ctrl-C: the end of speech alone must stop the recording. Returns
-    /// the JSON report, whose text must be right.
+    /// Play the JFK sentence; no Ctrl-C: the speaker finishing alone must stop the recording.
+    /// Returns the JSON report, whose text must be right.
     fn hear_jfk(self, mic: &VirtualMic) -> serde_json::Value {
-        mic.play(&load_clip("jfk.wav"));
+        mic.play(&jfk_sentence());
         let (ok, stdout, stderr) = self.finish(Duration::from_secs(90));
         assert!(ok, "utter listen failed:\n{stderr}");
         let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
@@ -134,7 +134,7 @@ impl Listener {
 }
 
 #[test]
-fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
+fn listen_ends_when_the_speaker_has_finished() {
     let mic = VirtualMic::start();
     let data = tempfile::tempdir().unwrap();
     let mut listener = Listener::start(&mic, data.path(), &[]);
@@ -142,11 +142,16 @@ fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
     let report = listener.hear_jfk(&mic);
     let text = report["text"].as_str().unwrap();
     assert!(report["device"].as_str().is_some(), "{report}");
+    // Ended by the end-of-turn model, soon after the last word (its 0.8 s pause after "ask
+    // not" in mid-sentence did not end it: the text is whole).
+    assert_eq!(report["ended_by"], "turn", "{report}");
+    let end_wait = report["end_wait_ms"].as_f64().expect("end_wait_ms");
+    assert!(end_wait < 1500.0, "{report}");
     // The recording was kept on disk and holds the whole clip.
     let saved = report["audio_path"].as_str().expect("audio_path");
     let audio = utter::audio::load_mono_16k(std::path::Path::new(saved)).unwrap();
     let seconds = audio.len() as f64 / 16_000.0;
-    assert!(seconds > 11.0, "saved only {seconds:.1} s");
+    assert!(seconds > 10.0, "saved only {seconds:.1} s");
     // And it is in the history, with its text and stage timings.
     let history = utter::history::History::open(&data.path().join("history.sqlite3")).unwrap();
     let entry = history
@@ -159,6 +164,46 @@ fn listen_transcribes_speech_from_the_microphone_and_stops_on_silence() {
         Some(std::path::Path::new(saved))
     );
     assert!(entry.timings["stt"] > 0.0, "{:?}", entry.timings);
+}
+
+#[test]
+fn listen_until_silence_waits_for_the_pause_and_ctrl_c_interrupts() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    // The whole clip, with its 1 s pause after "Americans": a 2 s silence rule waits it out.
+    let args = [
+        "--until",
+        "silence",
+        "--end-silence-ms",
+        "2000",
+        "--strategy",
+        "batch",
+    ];
+    let mut listener = Listener::start(&mic, data.path(), &args);
+    listener.wait_listening(&mic);
+    mic.play(&load_clip("jfk.wav"));
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(report["ended_by"], "silence", "{report}");
+    let end_wait = report["end_wait_ms"].as_f64().unwrap();
+    assert!((2000.0..2600.0).contains(&end_wait), "{report}");
+    let wer = utter::eval::word_error_rate(JFK, report["text"].as_str().unwrap());
+    assert!(wer <= 0.15, "{report}");
+
+    // Ctrl-C mid-sentence: interrupted, and what was said is still transcribed.
+    let mut listener = Listener::start(&mic, data.path(), &["--until", "silence"]);
+    listener.wait_listening(&mic);
+    mic.play(&load_clip("jfk.wav")[..16_000 * 2]);
+    mic.wait_played(Duration::from_secs(20));
+    let pid = listener.child.id().to_string();
+    common::succeed(std::process::Command::new("kill").args(["-INT", &pid]));
+    let (ok, stdout, stderr) = listener.finish(Duration::from_secs(60));
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(report["ended_by"], "interrupt", "{report}");
+    let text = report["text"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("fellow"), "{report}");
 }
 
 #[test]
@@ -183,8 +228,9 @@ fn listen_dictates_with_moonshine() {
 fn an_unplugged_microphone_is_reported_and_the_audio_kept() {
     let mic = VirtualMic::start();
     let data = tempfile::tempdir().unwrap();
-    // A long end-of-speech pause, so only the unplug can end this recording.
-    let mut listener = Listener::start(&mic, data.path(), &["--end-silence-ms", "8000"]);
+    // Only a long pause would end it, so only the unplug can end this recording.
+    let args = ["--until", "silence", "--end-silence-ms", "8000"];
+    let mut listener = Listener::start(&mic, data.path(), &args);
     listener.wait_listening(&mic);
     let speech = load_clip("jfk.wav");
     // About five seconds of speech, then the device disappears mid-sentence.
@@ -225,7 +271,7 @@ fn a_rejected_cleanup_outputs_the_raw_text_and_the_history_says_why() {
     ];
     let mut listener = Listener::start_with(&mic, data.path(), &[], &env);
     listener.wait_listening(&mic);
-    mic.play(&load_clip("jfk.wav"));
+    mic.play(&jfk_sentence());
     let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
     assert!(ok, "utter listen failed:\n{stderr}");
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);

@@ -273,6 +273,12 @@ impl Pipeline {
         Ok(text)
     }
 
+    pub fn prune_history(&self, retention: &crate::history::Retention) {
+        if let Some(h) = &self.history {
+            self.note("pruning", h.prune(retention));
+        }
+    }
+
     pub fn store_timings(&self, report: &DictationReport) {
         if let (Some(h), Some(id)) = (&self.history, report.history_id) {
             let stages: Vec<(&str, f64)> = report

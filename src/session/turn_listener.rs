@@ -86,7 +86,9 @@ impl Listener {
     /// The VAD is needed; without Smart Turn, silence alone ends a dictation (and the user is
     /// told once). False when the dictation cannot end by itself.
     fn ensure_loaded(&mut self, params: &EndParams) -> bool {
-        if self.watcher.is_some() {
+        // Loaded, unless the model is wanted and was missing before (it may be there now).
+        let judges = self.watcher.as_ref().map(TurnWatcher::judges_turns);
+        if judges.is_some_and(|judges| judges || !params.semantic) {
             return true;
         }
         let store = match ModelStore::open_default() {
@@ -107,7 +109,7 @@ impl Listener {
             .and_then(|path| SmartTurn::load(&path, 1).map_err(|e| e.to_string()))
         {
             Ok(model) => Some(model),
-            Err(e) => {
+            Err(e) if params.semantic => {
                 let _ = self.done.send(Input::Problem(format!(
                     "hands-free without the end-of-turn model ({e}): a {:.1} s pause ends \
                      each dictation — `utter models download smart-turn-v3.2` to add it",
@@ -115,6 +117,7 @@ impl Listener {
                 )));
                 None
             }
+            Err(_) => None,
         };
         self.watcher = Some(TurnWatcher::new(vad, model, *params, VadParams::default()));
         true

@@ -126,6 +126,8 @@ impl Worker {
                     DictationReport::failed("internal error while processing the dictation")
                 });
                 self.pipeline.store_timings(&report);
+                // The history keeps what the settings say, counting this dictation.
+                self.pipeline.prune_history(&self.settings.history);
                 self.last_used = Instant::now();
                 if self.done.send(Input::Done(Box::new(report))).is_err() {
                     return false;

@@ -26,6 +26,8 @@ pub enum EndedBy {
 /// How to decide; defaults from `utter bench --handsfree` (see the README).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EndParams {
+    /// Ask the end-of-turn model at pauses (false: only the silence limit ends it).
+    pub semantic: bool,
     /// A pause this long after speech asks the end-of-turn model.
     pub pause_ms: u32,
     /// The model's P(finished) above which the turn has ended.
@@ -43,6 +45,7 @@ impl EndParams {
     /// Pipecat's defaults for the pause and the silence limit (Smart Turn asks after a short
     /// VAD pause, 3 s of silence ends the turn), 5 minutes at most, 10 s to start speaking.
     pub const DEFAULT: EndParams = EndParams {
+        semantic: true,
         pause_ms: 200,
         finished_above: 0.5,
         end_silence_ms: 3000,
@@ -169,6 +172,7 @@ mod tests {
     use super::*;
 
     const PARAMS: EndParams = EndParams {
+        semantic: true,
         pause_ms: 200,
         finished_above: 0.5,
         end_silence_ms: 3000,

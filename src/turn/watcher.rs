@@ -35,7 +35,7 @@ impl TurnWatcher {
         params: EndParams,
         vad_params: VadParams,
     ) -> TurnWatcher {
-        let tracker = TurnTracker::new(params, vad_params.clone(), model.is_some());
+        let tracker = TurnTracker::new(params, vad_params.clone(), false);
         let mut watcher = TurnWatcher {
             vad,
             model,
@@ -58,7 +58,8 @@ impl TurnWatcher {
     pub fn restart(&mut self, params: EndParams) {
         self.params = params;
         self.vad.reset();
-        self.tracker = TurnTracker::new(params, self.vad_params.clone(), self.model.is_some());
+        let judging = params.semantic && self.model.is_some();
+        self.tracker = TurnTracker::new(params, self.vad_params.clone(), judging);
         self.recent.clear();
         self.pending = 0;
         self.ended = None;

@@ -1,203 +1,257 @@
-//! `utter listen`: capture until the speaker stops (or Ctrl-C), then transcribe.
+//! `utter listen`: one hands-free dictation through the session, as the desktop app runs it —
+//! it starts at once and ends when you have finished speaking (or after a pause, the length
+//! limit, or Ctrl-C); the text is printed instead of typed.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::Serialize;
 use utter::audio::{CaptureOptions, Microphone};
-use utter::vad::{Endpoint, EndpointDetector, FRAME_SAMPLES};
+use utter::history::{Entry, History};
+use utter::hotkey::Mode;
+use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
+use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent, State};
+use utter::settings::{Settings, Strategy, Until};
+use utter::turn::EndedBy;
 
 use crate::cleanup::{self, CleanupSwitch};
-use crate::journal::Journal;
-use crate::report::Report;
 use crate::{RecognitionArgs, engine};
-use utter::cleanup::Choice;
-use utter::history::Status;
 
 #[derive(Args)]
 pub struct ListenArgs {
     /// Input device name (or a unique part of it); default: the system's default input.
     #[arg(long, short)]
     device: Option<String>,
-    /// A pause this long after speech ends the recording.
-    #[arg(long, default_value_t = 2000)]
-    end_silence_ms: u32,
+    /// What ends the recording: `turn`, when the end-of-turn model hears you have finished
+    /// (or after --end-silence-ms at the latest), or `silence`, a pause of --end-silence-ms.
+    #[arg(long, value_enum, default_value_t = UntilArg::Turn)]
+    until: UntilArg,
+    /// The pause that ends the recording (default: 2000 with `--until silence`, the hands-free
+    /// setting — 3000 — with `--until turn`).
+    #[arg(long)]
+    end_silence_ms: Option<u32>,
     /// Stop if no speech has started after this many seconds.
     #[arg(long, default_value_t = 30.0)]
     wait_s: f64,
     /// Never record longer than this many seconds.
     #[arg(long, default_value_t = 300.0)]
     max_s: f64,
+    /// Decode while recording (`streaming`, the text is ready sooner) or after (`batch`);
+    /// default: the settings' choice.
+    #[arg(long, value_enum)]
+    strategy: Option<StrategyArg>,
     #[command(flatten)]
     recognition: RecognitionArgs,
     #[command(flatten)]
     cleanup: CleanupSwitch,
 }
 
-pub fn run(args: &ListenArgs) -> Result<ExitCode> {
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = Arc::clone(&interrupted);
-        ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
-            .context("installing the Ctrl-C handler")?;
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UntilArg {
+    Turn,
+    Silence,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StrategyArg {
+    Streaming,
+    Batch,
+}
+
+/// The session delivers to the terminal: the report prints the text.
+struct Print;
+
+impl TextSink for Print {
+    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
+        Ok(Delivered::default())
     }
-    let settings = cleanup::load_settings()?;
+}
+
+pub fn run(args: &ListenArgs) -> Result<ExitCode> {
+    let settings = listen_settings(args, cleanup::load_settings()?);
     let cleaner = cleanup::prepare(&settings, &args.cleanup)?;
-    let mut loaded = engine::load(&args.recognition, &settings)?;
-    let options = CaptureOptions {
+    let loaded = engine::load(&args.recognition, &settings)?;
+    let model = loaded.transcriber.stt().model_name().to_string();
+    // Opened once here for a clear error and the device's name; the session opens it again.
+    let device = Microphone::open(&CaptureOptions {
         device: args.device.clone(),
         ..CaptureOptions::default()
+    })?
+    .device_name()
+    .to_string();
+    let history = History::open_default()
+        .map_err(|e| eprintln!("warning: history is off: {e}"))
+        .ok();
+    let pipeline = Pipeline {
+        transcriber: Some(loaded.transcriber),
+        cleaner,
+        output: Box::new(Print),
+        history,
+        recordings_dir: utter::paths::recordings_dir().ok(),
     };
-    let mic = Microphone::open(&options)?;
-    eprintln!(
-        "listening on {:?} — speak now (Ctrl-C to stop)",
-        mic.device_name()
-    );
 
-    let live = mic.start_recording();
-    let mut detector =
-        EndpointDetector::new(loaded.transcriber.vad_params.clone(), args.end_silence_ms);
-    let vad = loaded.transcriber.vad_mut();
-    vad.reset();
-    let mut frame_buf: Vec<f32> = Vec::with_capacity(FRAME_SAMPLES * 4);
-    let mut heard = 0usize;
-    let started = Instant::now();
-    let mut device_error = None;
-    loop {
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        match live.recv_timeout(Duration::from_millis(100)) {
-            Ok(block) => {
-                heard += block.len();
-                frame_buf.extend_from_slice(&block);
-                let whole = frame_buf.len() / FRAME_SAMPLES * FRAME_SAMPLES;
-                for frame in frame_buf[..whole].chunks_exact(FRAME_SAMPLES) {
-                    detector.push(vad.speech_probability(frame)?);
-                }
-                frame_buf.drain(..whole);
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
-        if let Err(e) = mic.health() {
-            device_error = Some(e);
-            break;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
-        match detector.state() {
-            Endpoint::Ended => break,
-            Endpoint::Waiting if elapsed > args.wait_s => {
-                eprintln!("no speech heard in {:.0} s", args.wait_s);
-                break;
-            }
-            _ if elapsed > args.max_s => {
-                eprintln!("stopping after the {:.0} s limit", args.max_s);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let recording = mic.stop_recording();
-    let device_name = mic.device_name().to_string();
-    drop(mic);
-    let device_error = device_error.or(recording.error);
-    tracing::debug!(
-        samples = recording.samples.len(),
-        live_samples = heard,
-        "recording finished"
-    );
-
-    // Keep the audio and a history entry before anything else can fail: nothing said is lost.
-    let audio_path = save_recording(&recording.samples);
-    let mut journal = Journal::open(settings.history.clone());
-    journal.record(
-        audio_path.as_deref(),
-        recording.samples.len() as f64 / f64::from(utter::SAMPLE_RATE),
-    );
-
-    let start = Instant::now();
-    let transcription = match loaded
-        .transcriber
-        .transcribe(&recording.samples, &loaded.options)
-    {
-        Ok(t) => t,
-        Err(e) => {
-            journal.finish(Status::Failed, Some(&e.to_string()));
-            let saved = match &audio_path {
-                Some(p) => format!("; the audio is saved in {}", p.display()),
-                None => String::new(),
-            };
-            return Err(anyhow::Error::from(e).context(format!("transcription failed{saved}")));
-        }
-    };
-    let model = loaded.transcriber.stt().model_name().to_string();
-    journal.transcript(
-        &transcription.text,
-        &model,
-        transcription.language.as_deref(),
-    );
-    let outcome = cleaner.as_ref().map(|c| {
-        c.clean(
-            &transcription.text,
-            &loaded.options.vocabulary,
-            Choice::Auto,
-        )
+    let (events_tx, events) = channel();
+    let session = Session::start(settings, pipeline, move |event| {
+        let _ = events_tx.send(event);
     });
-    if let Some(outcome) = &outcome {
-        journal.cleanup(outcome);
-    }
-    let total = start.elapsed().as_secs_f64() * 1000.0;
-    let mut stages = vec![
-        ("vad", transcription.timings.vad_ms),
-        ("stt", transcription.timings.stt_ms),
-    ];
-    if let Some(ms) = outcome.as_ref().and_then(|o| o.llm_ms) {
-        stages.push(("llm", ms));
-    }
-    stages.push(("total", total));
-    journal.timings(&stages);
-    journal.finish(
-        Status::Delivered,
-        device_error.as_ref().map(|e| e.to_string()).as_deref(),
-    );
+    let stop = session.sender();
+    // Ctrl-C is the user's "stop": the dictation ends as interrupted and is still transcribed.
+    ctrlc::set_handler(move || {
+        let _ = stop.send(Input::Toggle);
+    })
+    .context("installing the Ctrl-C handler")?;
+    session.send(Input::Toggle);
+    let report = wait_for_dictation(&events, &device)?;
+    drop(session);
 
-    let audio_path_text = audio_path.as_ref().map(|p| p.display().to_string());
-    let mut report = Report::new(&transcription, &model, loaded.load_ms, total);
-    report.device = Some(&device_name);
-    report.audio_path = audio_path_text;
-    report.history_id = journal.id();
-    if let Some(outcome) = &outcome {
-        report = report.with_cleanup(outcome);
+    let entry = report.history_id.and_then(|id| {
+        History::open_default()
+            .and_then(|h| h.get(id))
+            .map_err(|e| eprintln!("warning: {e}"))
+            .ok()
+    });
+    let out = ListenReport::new(&report, entry.as_ref(), &device, &model, loaded.load_ms);
+    if args.recognition.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        println!("{}", out.text);
     }
-    report.print(args.recognition.json);
-
-    if let Some(e) = device_error {
-        eprintln!("error: {e} (the audio captured before that was transcribed above)");
+    if let Some(error) = &report.error {
+        let kept = match &out.audio_path {
+            Some(path) => format!(" (the audio is saved in {path}; what was heard is above)"),
+            None => String::new(),
+        };
+        eprintln!("error: {error}{kept}");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `<data dir>/recordings/<unix ms>.wav`, or `None` (with a warning) when it cannot be written.
-fn save_recording(samples: &[f32]) -> Option<std::path::PathBuf> {
-    let dir = match utter::paths::recordings_dir() {
-        Ok(dir) => dir,
-        Err(e) => {
-            eprintln!("warning: could not save the recording: {e}");
-            return None;
-        }
+/// The user's settings, made hands-free with this command's options.
+fn listen_settings(args: &ListenArgs, mut settings: Settings) -> Settings {
+    let r = &args.recognition;
+    settings.mode = Mode::HandsFree;
+    settings.microphone = args.device.clone();
+    settings.language = r.language.clone();
+    settings.translate = r.translate;
+    settings
+        .vocabulary
+        .extend(r.vocabulary.iter().map(|w| w.trim().to_string()));
+    settings.vocabulary.retain(|w| !w.is_empty());
+    settings.speed.audio_context = r.audio_ctx.into();
+    if let Some(strategy) = args.strategy {
+        settings.speed.strategy = match strategy {
+            StrategyArg::Streaming => Strategy::Streaming,
+            StrategyArg::Batch => Strategy::Batch,
+        };
+    }
+    let hf = &mut settings.hands_free;
+    hf.until = match args.until {
+        UntilArg::Turn => Until::Turn,
+        UntilArg::Silence => Until::Silence,
     };
-    let path = dir.join(format!("{}.wav", utter::history::now_ms()));
-    match utter::audio::wav::write_wav_16k(&path, samples) {
-        Ok(()) => Some(path),
-        Err(e) => {
-            eprintln!("warning: could not save the recording: {e}");
-            None
+    hf.end_silence_ms = args.end_silence_ms.unwrap_or(match args.until {
+        UntilArg::Silence => 2000,
+        UntilArg::Turn => hf.end_silence_ms,
+    });
+    hf.wait_for_speech_seconds = args.wait_s;
+    hf.max_seconds = args.max_s;
+    settings
+}
+
+/// Follow the session until the dictation is done.
+fn wait_for_dictation(events: &Receiver<SessionEvent>, device: &str) -> Result<DictationReport> {
+    let mut recording = false;
+    let mut problems = Vec::new();
+    loop {
+        let event = events
+            .recv_timeout(Duration::from_secs(600))
+            .context("the session stopped answering")?;
+        match event {
+            SessionEvent::State {
+                state: State::Recording,
+            } => {
+                recording = true;
+                eprintln!("listening on {device:?} — speak now (Ctrl-C to stop)");
+            }
+            // (The session says "idle" once as it starts; after a problem it means the
+            // recording could not start.)
+            SessionEvent::State { state: State::Idle } if !recording && !problems.is_empty() => {
+                bail!("the recording did not start: {}", problems.join("; "));
+            }
+            SessionEvent::Problem { message } => {
+                eprintln!("warning: {message}");
+                problems.push(message);
+            }
+            SessionEvent::Finished { report } => return Ok(*report),
+            _ => {}
+        }
+    }
+}
+
+/// What `listen --json` prints.
+#[derive(Serialize)]
+struct ListenReport<'a> {
+    device: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio_path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history_id: Option<i64>,
+    text: &'a str,
+    raw: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cleaned: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    used: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    language: Option<&'a str>,
+    model: &'a str,
+    audio_s: f64,
+    /// What ended the recording: turn, silence, max, interrupt or no_speech.
+    ended_by: Option<EndedBy>,
+    /// From the last speech to the decision that the dictation had ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_wait_ms: Option<f64>,
+    /// The session's stages (save, vad, stt, llm, release_to_text, ...) and the model load.
+    timings_ms: std::collections::BTreeMap<String, f64>,
+}
+
+impl<'a> ListenReport<'a> {
+    fn new(
+        report: &'a DictationReport,
+        entry: Option<&'a Entry>,
+        device: &'a str,
+        model: &'a str,
+        load_ms: f64,
+    ) -> ListenReport<'a> {
+        let round = |ms: f64| (ms * 100.0).round() / 100.0;
+        let mut timings_ms: std::collections::BTreeMap<String, f64> = report
+            .timings
+            .iter()
+            .map(|(k, v)| (k.clone(), round(*v)))
+            .collect();
+        timings_ms.insert("load".into(), round(load_ms));
+        ListenReport {
+            device,
+            audio_path: entry
+                .and_then(|e| e.audio_path.as_ref())
+                .map(|p| p.display().to_string()),
+            history_id: report.history_id,
+            text: &report.text,
+            raw: &report.raw_text,
+            cleaned: entry.and_then(|e| e.cleaned_text.as_deref()),
+            used: entry.and_then(|e| e.text_used.as_deref()),
+            reason: report.cleanup_reason.as_deref(),
+            language: entry.and_then(|e| e.language.as_deref()),
+            model,
+            audio_s: entry.map_or(0.0, |e| round(e.audio_s)),
+            ended_by: report.ended_by,
+            end_wait_ms: timings_ms.get("end_wait").copied(),
+            timings_ms,
         }
     }
 }

@@ -5,7 +5,6 @@ mod cleanup;
 mod devices;
 mod engine;
 mod history;
-mod journal;
 mod listen;
 mod llm;
 mod models;
