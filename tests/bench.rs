@@ -138,3 +138,66 @@ fn bench_without_a_corpus_says_what_to_pass() {
         "{stderr}"
     );
 }
+
+/// A corpus of the first `count` English clips of the shared one (manifest rows, same audio).
+fn small_corpus(count: usize) -> tempfile::TempDir {
+    let shared = shared_dir().join("eval");
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(shared.join("manifest.tsv")).unwrap();
+    let mut lines = manifest.lines();
+    let mut out = vec![lines.next().unwrap().to_string()];
+    out.extend(
+        lines
+            .filter(|l| l.split('\t').nth(1) == Some("en"))
+            .take(count)
+            .map(str::to_string),
+    );
+    std::fs::write(dir.path().join("manifest.tsv"), out.join("\n") + "\n").unwrap();
+    std::os::unix::fs::symlink(shared.join("audio"), dir.path().join("audio")).unwrap();
+    dir
+}
+
+#[test]
+fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = small_corpus(6);
+    let out = Command::new(utter_bin())
+        .args(["bench", "--handsfree", "--model", "tiny.en-q8_0", "--json"])
+        .args(["--language", "en", "--runs", "1", "--threads", "1"])
+        .args(["--turn-threshold", "0.5,0.9"])
+        .arg("--corpus")
+        .arg(corpus.path())
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data.path())
+        .output()
+        .expect("utter runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(report["clips"], 6, "{report}");
+    let rules = report["rules"].as_array().unwrap();
+    let names: Vec<&str> = rules.iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "end of turn 200 ms, p > 0.5",
+            "end of turn 200 ms, p > 0.9",
+            "silence 0.5 s",
+            "silence 1.0 s",
+            "silence 2.0 s"
+        ]
+    );
+    for r in rules {
+        let paused = r["paused"].as_u64().unwrap();
+        assert!(paused >= 4, "most clips have a gap between words: {r}");
+        assert!(r["early_cuts"].as_u64().unwrap() <= paused);
+        assert!(r["end_wait_p95"].as_f64().unwrap() >= r["end_wait_p50"].as_f64().unwrap());
+    }
+    // A silence rule waits its timeout (to the next VAD frame) after the last word.
+    let wait = |i: usize| rules[i]["end_wait_p50"].as_f64().unwrap();
+    assert!((500.0..560.0).contains(&wait(2)), "{}", rules[2]);
+    assert!((2000.0..2060.0).contains(&wait(4)), "{}", rules[4]);
+    // The short timeout cuts more of the paused sentences than the long one.
+    let cuts = |i: usize| rules[i]["early_cuts"].as_u64().unwrap();
+    assert!(cuts(2) > cuts(4), "{rules:?}");
+}

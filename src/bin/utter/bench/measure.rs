@@ -98,7 +98,7 @@ pub fn whisper_windows(
 
 /// Throws the text away: the bench measures up to the moment it would be typed.
 #[derive(Default)]
-struct Discard;
+pub struct Discard;
 
 impl TextSink for Discard {
     fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {

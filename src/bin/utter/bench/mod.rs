@@ -2,6 +2,7 @@
 //! own session code with a simulated microphone playing real speech at real-time pace —
 //! for one model or several side by side (same utterances, one process, one after another).
 
+mod handsfree;
 mod measure;
 mod report;
 
@@ -39,6 +40,17 @@ pub struct BenchArgs {
     /// the hardest case is a release right as the speech ends). Default: as recorded.
     #[arg(long)]
     trailing_silence_ms: Option<u32>,
+    /// Measure hands-free instead: when dictations end (end of turn vs silence timeouts),
+    /// cuts at mid-sentence pauses, and end of speech → text. `--runs` dictations per rule
+    /// go through the session (default 5).
+    #[arg(long)]
+    handsfree: bool,
+    /// With --handsfree: pauses (ms) after which the end-of-turn model is asked, to compare.
+    #[arg(long, value_delimiter = ',', default_value = "200")]
+    turn_pause_ms: Vec<u32>,
+    /// With --handsfree: P(finished) thresholds to compare.
+    #[arg(long, value_delimiter = ',', default_value = "0.5")]
+    turn_threshold: Vec<f32>,
 }
 
 /// `count` utterances, repeating the available ones when there are fewer.
@@ -60,6 +72,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     })?;
     if args.runs == 0 || args.sizes.is_empty() {
         bail!("--runs and --sizes must not be empty");
+    }
+    if args.handsfree {
+        return run_handsfree(args, &clips);
     }
     let models: Vec<Option<String>> = match &args.recognition.model {
         Some(list) => list
@@ -115,6 +130,47 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         report::print_table(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
+    let settings = Settings {
+        language: args.recognition.language.clone(),
+        ..Settings::default()
+    };
+    let first_model = args
+        .recognition
+        .model
+        .as_deref()
+        .and_then(|list| list.split(',').map(str::trim).find(|m| !m.is_empty()))
+        .map(str::to_string);
+    let recognition = RecognitionArgs {
+        model: first_model,
+        ..args.recognition.clone()
+    };
+    let loaded = engine::load(&recognition, &settings)?;
+    let progress = |what: &str| {
+        if !args.recognition.json {
+            eprintln!("{what}…");
+        }
+    };
+    let variants = handsfree::Variants {
+        pauses_ms: args.turn_pause_ms.clone(),
+        thresholds: args.turn_threshold.clone(),
+    };
+    let report = handsfree::run(
+        loaded.transcriber,
+        settings,
+        clips,
+        args.runs,
+        &variants,
+        &progress,
+    )?;
+    if args.recognition.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        report::print_handsfree(&report);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -160,3 +160,27 @@ pub fn print_table(r: &BenchReport) {
     }
     println!("VAD {:.0} µs per 32 ms frame", r.vad_us_per_frame);
 }
+
+/// The hands-free comparison as a table.
+pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
+    println!(
+        "Hands-free end of dictation — {} ({} English clips; text ready through the session)",
+        report.model, report.clips
+    );
+    println!(
+        "{:<26} {:>18} {:>22} {:>26}",
+        "rule", "cut mid-sentence", "end wait p50/p95 ms", "speech end → text p50/p95"
+    );
+    for r in &report.rules {
+        println!(
+            "{:<26} {:>18} {:>22} {:>26}",
+            r.rule,
+            format!("{} / {}", r.early_cuts, r.paused),
+            format!("{:.0} / {:.0}", r.end_wait_p50, r.end_wait_p95),
+            format!(
+                "{:.0} / {:.0} ms ({} runs)",
+                r.text_ready_p50, r.text_ready_p95, r.runs
+            ),
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! `utter bench --handsfree`: when does a hands-free dictation end? Each English clip of the
+//! corpus is a finished utterance; a copy of it gets a 0.6–1.2 s pause inserted at a word
+//! boundary in mid-sentence. For the semantic end of turn and for silence timeouts of 0.5, 1
+//! and 2 s: how many of the paused copies are cut at the pause, and — through the session,
+//! as the app runs it — how long from the end of the speech until the text is ready.
+
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use utter::audio::SimulatedMicrophone;
+use utter::eval::corpus::Clip;
+use utter::hotkey::Mode;
+use utter::models::ModelStore;
+use utter::session::{Input, Pipeline, Session, SessionEvent, State};
+use utter::settings::{Settings, Until};
+use utter::transcriber::Transcriber;
+use utter::turn::{EndParams, SmartTurn, TurnWatcher};
+use utter::vad::{SileroVad, VadParams};
+
+use super::measure::Discard;
+use super::report::{percentile, round};
+
+const SR: usize = utter::SAMPLE_RATE as usize;
+/// Pauses inserted in mid-sentence, cycled over the clips.
+const PAUSES_S: [f64; 4] = [0.6, 0.8, 1.0, 1.2];
+/// Silence after the speech, as a speaker who has stopped.
+const TAIL_S: f64 = 4.0;
+/// A 20 ms window this far under the loudest is not speech (end of speech, word gaps).
+const QUIET: f32 = 0.03;
+const WINDOW: usize = SR / 50;
+
+#[derive(Serialize)]
+pub struct RuleRow {
+    pub rule: String,
+    /// Paused copies ended at their mid-sentence pause.
+    pub early_cuts: usize,
+    pub paused: usize,
+    /// Finished clips: from the last speech to the decision (watcher, audio time + compute).
+    pub end_wait_p50: f64,
+    pub end_wait_p95: f64,
+    /// Through the session: from the end of the speech to the text, p50 / p95 (dictations
+    /// not cut early).
+    pub text_ready_p50: f64,
+    pub text_ready_p95: f64,
+    pub runs: usize,
+}
+
+#[derive(Serialize)]
+pub struct HandsFreeReport {
+    pub model: String,
+    pub clips: usize,
+    pub rules: Vec<RuleRow>,
+}
+
+/// Which end-of-turn settings to compare (each pause × each threshold), with the silence
+/// timeouts as the baseline.
+pub struct Variants {
+    pub pauses_ms: Vec<u32>,
+    pub thresholds: Vec<f32>,
+}
+
+fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
+    let semantic = EndParams::DEFAULT;
+    let mut rules = Vec::new();
+    for &pause_ms in &variants.pauses_ms {
+        for &finished_above in &variants.thresholds {
+            let params = EndParams {
+                pause_ms,
+                finished_above,
+                ..semantic
+            };
+            let name = format!("end of turn {pause_ms} ms, p > {finished_above}");
+            rules.push((name, params));
+        }
+    }
+    for ms in [500, 1000, 2000] {
+        let params = EndParams {
+            semantic: false,
+            end_silence_ms: ms,
+            ..semantic
+        };
+        rules.push((format!("silence {:.1} s", f64::from(ms) / 1000.0), params));
+    }
+    rules
+}
+
+/// A finished clip and its copy with a pause in mid-sentence.
+struct Case {
+    whole: Vec<f32>,
+    whole_speech_end: usize,
+    paused: Option<(Vec<f32>, usize)>,
+}
+
+fn cases(clips: &[Clip]) -> Vec<Case> {
+    clips
+        .iter()
+        .enumerate()
+        .filter_map(|(i, clip)| {
+            let speech_end = speech_end(&clip.samples)?;
+            let paused = mid_sentence_gap(&clip.samples).map(|at| {
+                let len = (PAUSES_S[i % PAUSES_S.len()] * SR as f64) as usize;
+                let pause = room_tone(&clip.samples, len);
+                let mut audio = clip.samples[..at].to_vec();
+                audio.extend_from_slice(&pause);
+                audio.extend_from_slice(&clip.samples[at..]);
+                (audio, speech_end + pause.len())
+            });
+            Some(Case {
+                whole: clip.samples.clone(),
+                whole_speech_end: speech_end,
+                paused,
+            })
+        })
+        .collect()
+}
+
+/// `len` samples of the recording's own background (its quietest 100 ms, repeated): a
+/// pause sounds like the room it was spoken in, not like digital silence.
+fn room_tone(samples: &[f32], len: usize) -> Vec<f32> {
+    let piece = SR / 10;
+    if samples.len() < piece {
+        return vec![0.0; len];
+    }
+    let energy = |start: usize| {
+        samples[start..start + piece]
+            .iter()
+            .map(|s| s * s)
+            .sum::<f32>()
+    };
+    let quietest = (0..=samples.len() - piece)
+        .step_by(WINDOW)
+        .min_by(|a, b| energy(*a).total_cmp(&energy(*b)))
+        .unwrap_or(0);
+    samples[quietest..quietest + piece]
+        .iter()
+        .copied()
+        .cycle()
+        .take(len)
+        .collect()
+}
+
+fn window_levels(samples: &[f32]) -> Vec<f32> {
+    samples
+        .chunks(WINDOW)
+        .map(|w| (w.iter().map(|s| s * s).sum::<f32>() / w.len() as f32).sqrt())
+        .collect()
+}
+
+/// Where the last word ends.
+fn speech_end(samples: &[f32]) -> Option<usize> {
+    let levels = window_levels(samples);
+    let loudest = levels.iter().copied().fold(0.0, f32::max);
+    let last = levels.iter().rposition(|&l| l > loudest * QUIET)?;
+    Some(((last + 1) * WINDOW).min(samples.len()))
+}
+
+/// A gap between words (≥ 40 ms quiet) in the middle of the speech (35–75 % of it), nearest
+/// its centre: a pause there is in mid-sentence.
+fn mid_sentence_gap(samples: &[f32]) -> Option<usize> {
+    let levels = window_levels(samples);
+    let loudest = levels.iter().copied().fold(0.0, f32::max);
+    let voiced: Vec<bool> = levels.iter().map(|&l| l > loudest * QUIET).collect();
+    let first = voiced.iter().position(|&v| v)?;
+    let last = voiced.iter().rposition(|&v| v)?;
+    let span = (last - first) as f64;
+    let (lo, hi) = (
+        first + (span * 0.35) as usize,
+        first + (span * 0.75) as usize,
+    );
+    let centre = (first + last) / 2;
+    let mut best: Option<usize> = None;
+    let mut run_start = None;
+    for (i, &v) in voiced.iter().enumerate().take(hi + 1).skip(lo) {
+        match (v, run_start) {
+            (false, None) => run_start = Some(i),
+            (true, Some(start)) => {
+                if i - start >= 2 {
+                    let mid = (start + i) / 2;
+                    if best.is_none_or(|b| mid.abs_diff(centre) < b.abs_diff(centre)) {
+                        best = Some(mid);
+                    }
+                }
+                run_start = None;
+            }
+            _ => {}
+        }
+    }
+    best.map(|w| w * WINDOW)
+}
+
+/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended and the wait.
+fn watch(watcher: &mut TurnWatcher, params: EndParams, audio: &[f32]) -> Result<(usize, f64)> {
+    watcher.restart(params);
+    // Silence long enough for any rule to end it (no speech heard: the wait for speech).
+    let tail_ms = params.wait_for_speech_ms.max(params.end_silence_ms) + 1000;
+    let mut fed = audio.to_vec();
+    fed.extend(std::iter::repeat_n(0.0, tail_ms as usize * SR / 1000));
+    for (i, block) in fed.chunks(SR / 10).enumerate() {
+        if let Some(end) = watcher.push(block)? {
+            return Ok(((i + 1) * SR / 10, end.end_wait_ms));
+        }
+    }
+    bail!("a dictation never ended")
+}
+
+pub fn run(
+    transcriber: Transcriber,
+    settings: Settings,
+    clips: &[Clip],
+    runs: usize,
+    variants: &Variants,
+    progress: &dyn Fn(&str),
+) -> Result<HandsFreeReport> {
+    let model = transcriber.stt().model_name().to_string();
+    let store = ModelStore::open_default()?;
+    let vad = SileroVad::load(&store.resolve_vad()?)?;
+    let turn_path = store.resolve_turn().context("the end-of-turn model")?;
+    let smart_turn = SmartTurn::load(&turn_path, 1)?;
+    let mut watcher = TurnWatcher::new(
+        vad,
+        Some(smart_turn),
+        EndParams::DEFAULT,
+        VadParams::default(),
+    );
+    let cases = cases(clips);
+    let mut session = HandsFreeSession::start(transcriber, settings);
+    let mut rows = Vec::new();
+    for (name, params) in rules(variants) {
+        progress(&format!("hands-free: {name}"));
+        let mut early_cuts = 0;
+        let mut paused = 0;
+        let mut waits = Vec::new();
+        for case in &cases {
+            if let Some((audio, speech_end)) = &case.paused {
+                paused += 1;
+                let (ended_at, _) = watch(&mut watcher, params, audio)?;
+                // Ended before the speech did (a VAD frame of slack): cut at the pause.
+                if ended_at + 512 < *speech_end {
+                    early_cuts += 1;
+                }
+            }
+            let (_, wait) = watch(&mut watcher, params, &case.whole)?;
+            waits.push(wait);
+        }
+        // Dictations that were cut before their speech ended have no "text after the speech".
+        let mut ready = Vec::new();
+        for case in &cases {
+            if ready.len() >= runs {
+                break;
+            }
+            let (ended_at, _) = watch(&mut watcher, params, &case.whole)?;
+            if ended_at < case.whole_speech_end {
+                continue;
+            }
+            ready.push(session.text_ready_ms(params, &case.whole, case.whole_speech_end)?);
+        }
+        rows.push(RuleRow {
+            rule: name,
+            early_cuts,
+            paused,
+            end_wait_p50: round(percentile(&waits, 50.0)),
+            end_wait_p95: round(percentile(&waits, 95.0)),
+            text_ready_p50: round(percentile(&ready, 50.0)),
+            text_ready_p95: round(percentile(&ready, 95.0)),
+            runs: ready.len(),
+        });
+    }
+    Ok(HandsFreeReport {
+        model,
+        clips: cases.len(),
+        rules: rows,
+    })
+}
+
+/// A warm hands-free session on a simulated microphone.
+struct HandsFreeSession {
+    session: Session,
+    mic: SimulatedMicrophone,
+    events: std::sync::mpsc::Receiver<(Instant, SessionEvent)>,
+    settings: Settings,
+}
+
+impl HandsFreeSession {
+    fn start(transcriber: Transcriber, mut settings: Settings) -> HandsFreeSession {
+        settings.mode = Mode::HandsFree;
+        let pipeline = Pipeline {
+            transcriber: Some(transcriber),
+            cleaner: None,
+            output: Box::new(Discard),
+            history: None,
+            recordings_dir: None,
+        };
+        let (mic, _played) = SimulatedMicrophone::new();
+        let (tx, events) = channel();
+        let session = Session::start_with_source(
+            settings.clone(),
+            pipeline,
+            Box::new(mic.clone()),
+            move |event| {
+                let _ = tx.send((Instant::now(), event));
+            },
+        );
+        HandsFreeSession {
+            session,
+            mic,
+            events,
+            settings,
+        }
+    }
+
+    /// One dictation of `audio` (then silence); ms from the end of its speech to the text.
+    fn text_ready_ms(
+        &mut self,
+        params: EndParams,
+        audio: &[f32],
+        speech_end: usize,
+    ) -> Result<f64> {
+        let hf = &mut self.settings.hands_free;
+        hf.until = if params.semantic {
+            Until::Turn
+        } else {
+            Until::Silence
+        };
+        hf.end_silence_ms = params.end_silence_ms;
+        self.session
+            .send(Input::Settings(Box::new(self.settings.clone())));
+        let mut fed = audio.to_vec();
+        fed.extend(std::iter::repeat_n(0.0, (TAIL_S * SR as f64) as usize));
+        self.mic.queue(fed);
+        self.session.send(Input::Toggle);
+        let timeout = Duration::from_secs(120);
+        let mut started = None;
+        loop {
+            let (at, event) = self
+                .events
+                .recv_timeout(timeout)
+                .context("the hands-free dictation did not finish")?;
+            match event {
+                SessionEvent::State {
+                    state: State::Recording,
+                } => started = Some(at),
+                SessionEvent::Finished { report } => {
+                    if let Some(error) = report.error {
+                        bail!("dictation failed: {error}");
+                    }
+                    let started = started.context("no recording")?;
+                    let spoken = started + Duration::from_secs_f64(speech_end as f64 / SR as f64);
+                    return Ok(at.saturating_duration_since(spoken).as_secs_f64() * 1000.0);
+                }
+                _ => {}
+            }
+        }
+    }
+}
