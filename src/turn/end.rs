@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::vad::{FRAME_SAMPLES, VadParams};
+use crate::vad::{Endpoint, EndpointDetector, FRAME_SAMPLES, VadParams};
 
 /// What ended a dictation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,8 +71,9 @@ pub struct TurnTracker {
     /// Whether an end-of-turn model answers [`Step::Judge`]; without one, silence decides.
     judging: bool,
     frames: usize,
-    voiced_run: usize,
-    silence_run: usize,
+    /// When speech has started, as everywhere else (clicks do not count); its own silence
+    /// limit is not used: pauses are measured here from the last speech frame.
+    onset: EndpointDetector,
     /// Speech lasting long enough to count has been heard.
     heard_speech: bool,
     /// The frame after the last speech frame.
@@ -83,19 +84,16 @@ pub struct TurnTracker {
 
 const FRAME_MS: f64 = FRAME_SAMPLES as f64 * 1000.0 / crate::SAMPLE_RATE as f64;
 
-fn frames(ms: u32) -> usize {
-    (f64::from(ms) / FRAME_MS).ceil() as usize
-}
+use crate::vad::frames_for as frames;
 
 impl TurnTracker {
     pub fn new(params: EndParams, vad: VadParams, judging: bool) -> TurnTracker {
         TurnTracker {
             params,
+            onset: EndpointDetector::new(vad.clone(), u32::MAX),
             vad,
             judging,
             frames: 0,
-            voiced_run: 0,
-            silence_run: 0,
             heard_speech: false,
             speech_end: 0,
             asked_this_pause: false,
@@ -105,22 +103,10 @@ impl TurnTracker {
     /// One VAD frame's speech probability.
     pub fn push(&mut self, p: f32) -> Step {
         self.frames += 1;
-        if p >= self.vad.threshold {
-            self.voiced_run += 1;
-            self.silence_run = 0;
-            if self.voiced_run >= frames(self.vad.min_speech_ms) {
-                self.heard_speech = true;
-            }
-            if self.heard_speech {
-                self.speech_end = self.frames;
-                self.asked_this_pause = false;
-            }
-        } else if p < self.vad.neg_threshold {
-            self.silence_run += 1;
-            if !self.heard_speech && self.silence_run >= frames(self.vad.min_silence_ms) {
-                // A click is not speech; the next burst starts from nothing.
-                self.voiced_run = 0;
-            }
+        self.heard_speech = self.onset.push(p) != Endpoint::Waiting;
+        if self.heard_speech && p >= self.vad.threshold {
+            self.speech_end = self.frames;
+            self.asked_this_pause = false;
         }
         self.step()
     }

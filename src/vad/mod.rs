@@ -3,6 +3,7 @@
 mod segmenter;
 mod silero;
 
+pub(crate) use segmenter::frames_for;
 pub use segmenter::{Endpoint, EndpointDetector, VadParams, segments_from_probabilities};
 pub use silero::{FRAME_SAMPLES, SileroVad, VadError};
 

@@ -34,7 +34,7 @@ impl Default for VadParams {
     }
 }
 
-fn frames_for(ms: u32) -> usize {
+pub(crate) fn frames_for(ms: u32) -> usize {
     (ms as f32 / FRAME_MS).ceil() as usize
 }
 

@@ -14,13 +14,13 @@ use utter::audio::SimulatedMicrophone;
 use utter::eval::corpus::Clip;
 use utter::hotkey::Mode;
 use utter::models::ModelStore;
-use utter::session::{Input, Pipeline, Session, SessionEvent, State};
+use utter::session::{Input, Session, SessionEvent, State};
 use utter::settings::{Settings, Until};
 use utter::transcriber::Transcriber;
 use utter::turn::{EndParams, SmartTurn, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
-use super::measure::Discard;
+use super::measure::simulated_session;
 use super::report::{percentile, round};
 
 const SR: usize = utter::SAMPLE_RATE as usize;
@@ -286,23 +286,10 @@ struct HandsFreeSession {
 impl HandsFreeSession {
     fn start(transcriber: Transcriber, mut settings: Settings) -> HandsFreeSession {
         settings.mode = Mode::HandsFree;
-        let pipeline = Pipeline {
-            transcriber: Some(transcriber),
-            cleaner: None,
-            output: Box::new(Discard),
-            history: None,
-            recordings_dir: None,
-        };
-        let (mic, _played) = SimulatedMicrophone::new();
         let (tx, events) = channel();
-        let session = Session::start_with_source(
-            settings.clone(),
-            pipeline,
-            Box::new(mic.clone()),
-            move |event| {
-                let _ = tx.send((Instant::now(), event));
-            },
-        );
+        let (session, mic, _played) = simulated_session(transcriber, &settings, move |event| {
+            let _ = tx.send((Instant::now(), event));
+        });
         HandsFreeSession {
             session,
             mic,

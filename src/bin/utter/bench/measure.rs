@@ -115,27 +115,34 @@ pub struct SessionBench {
     settings: Settings,
 }
 
+/// A warm session as the app runs it, recording from a simulated microphone and throwing the
+/// text away; also when each clip finished playing.
+pub fn simulated_session(
+    transcriber: Transcriber,
+    settings: &Settings,
+    events: impl Fn(SessionEvent) + Send + 'static,
+) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
+    let pipeline = Pipeline {
+        transcriber: Some(transcriber),
+        cleaner: None,
+        output: Box::new(Discard),
+        history: None,
+        recordings_dir: None,
+    };
+    let (mic, played) = SimulatedMicrophone::new();
+    let session =
+        Session::start_with_source(settings.clone(), pipeline, Box::new(mic.clone()), events);
+    (session, mic, played)
+}
+
 impl SessionBench {
     pub fn start(transcriber: Transcriber, settings: Settings) -> SessionBench {
-        let pipeline = Pipeline {
-            transcriber: Some(transcriber),
-            cleaner: None,
-            output: Box::new(Discard),
-            history: None,
-            recordings_dir: None,
-        };
-        let (mic, played) = SimulatedMicrophone::new();
         let (tx, finished) = channel();
-        let session = Session::start_with_source(
-            settings.clone(),
-            pipeline,
-            Box::new(mic.clone()),
-            move |event| {
-                if let SessionEvent::Finished { report } = event {
-                    let _ = tx.send(report);
-                }
-            },
-        );
+        let (session, mic, played) = simulated_session(transcriber, &settings, move |event| {
+            if let SessionEvent::Finished { report } = event {
+                let _ = tx.send(report);
+            }
+        });
         SessionBench {
             session,
             mic,
