@@ -10,14 +10,11 @@ use utter::vad::{SileroVad, VadParams};
 
 const SR: usize = 16_000;
 
+/// The product's defaults, with this silence limit.
 fn params(end_silence_ms: u32) -> EndParams {
     EndParams {
-        semantic: true,
-        pause_ms: 200,
-        finished_above: 0.5,
         end_silence_ms,
-        max_ms: 60_000,
-        wait_for_speech_ms: 10_000,
+        ..EndParams::DEFAULT
     }
 }
 

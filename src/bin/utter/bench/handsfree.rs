@@ -17,7 +17,7 @@ use utter::models::ModelStore;
 use utter::session::{Input, Session, SessionEvent, State};
 use utter::settings::{Settings, Until};
 use utter::transcriber::Transcriber;
-use utter::turn::{EndParams, SmartTurn, TurnWatcher};
+use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
 use super::measure::simulated_session;
@@ -38,6 +38,9 @@ pub struct RuleRow {
     /// Paused copies ended at their mid-sentence pause.
     pub early_cuts: usize,
     pub paused: usize,
+    /// Finished clips the end-of-turn model ended (the others waited for the silence limit).
+    pub ended_by_turn: usize,
+    pub finished: usize,
     /// Finished clips: from the last speech to the decision (watcher, audio time + compute).
     pub end_wait_p50: f64,
     pub end_wait_p95: f64,
@@ -191,8 +194,8 @@ fn mid_sentence_gap(samples: &[f32]) -> Option<usize> {
     best.map(|w| w * WINDOW)
 }
 
-/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended and the wait.
-fn watch(watcher: &mut TurnWatcher, params: EndParams, audio: &[f32]) -> Result<(usize, f64)> {
+/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended, and how.
+fn watch(watcher: &mut TurnWatcher, params: EndParams, audio: &[f32]) -> Result<(usize, TurnEnd)> {
     watcher.restart(params);
     // Silence long enough for any rule to end it (no speech heard: the wait for speech).
     let tail_ms = params.wait_for_speech_ms.max(params.end_silence_ms) + 1000;
@@ -200,7 +203,7 @@ fn watch(watcher: &mut TurnWatcher, params: EndParams, audio: &[f32]) -> Result<
     fed.extend(std::iter::repeat_n(0.0, tail_ms as usize * SR / 1000));
     for (i, block) in fed.chunks(SR / 10).enumerate() {
         if let Some(end) = watcher.push(block)? {
-            return Ok(((i + 1) * SR / 10, end.end_wait_ms));
+            return Ok(((i + 1) * SR / 10, end));
         }
     }
     bail!("a dictation never ended")
@@ -233,6 +236,7 @@ pub fn run(
         let mut early_cuts = 0;
         let mut paused = 0;
         let mut waits = Vec::new();
+        let mut ended_by_turn = 0;
         for case in &cases {
             if let Some((audio, speech_end)) = &case.paused {
                 paused += 1;
@@ -242,8 +246,9 @@ pub fn run(
                     early_cuts += 1;
                 }
             }
-            let (_, wait) = watch(&mut watcher, params, &case.whole)?;
-            waits.push(wait);
+            let (_, end) = watch(&mut watcher, params, &case.whole)?;
+            waits.push(end.end_wait_ms);
+            ended_by_turn += usize::from(end.ended_by == EndedBy::Turn);
         }
         // Dictations that were cut before their speech ended have no "text after the speech".
         let mut ready = Vec::new();
@@ -261,6 +266,8 @@ pub fn run(
             rule: name,
             early_cuts,
             paused,
+            ended_by_turn,
+            finished: cases.len(),
             end_wait_p50: round(percentile(&waits, 50.0)),
             end_wait_p95: round(percentile(&waits, 95.0)),
             text_ready_p50: round(percentile(&ready, 50.0)),

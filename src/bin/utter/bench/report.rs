@@ -168,14 +168,19 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<26} {:>18} {:>22} {:>26}",
-        "rule", "cut mid-sentence", "end wait p50/p95 ms", "speech end → text p50/p95"
+        "{:<30} {:>16} {:>14} {:>20} {:>30}",
+        "rule",
+        "cut mid-sentence",
+        "ended by turn",
+        "end wait p50/p95 ms",
+        "speech end → text p50/p95"
     );
     for r in &report.rules {
         println!(
-            "{:<26} {:>18} {:>22} {:>26}",
+            "{:<30} {:>16} {:>14} {:>20} {:>30}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
+            format!("{} / {}", r.ended_by_turn, r.finished),
             format!("{:.0} / {:.0}", r.end_wait_p50, r.end_wait_p95),
             format!(
                 "{:.0} / {:.0} ms ({} runs)",
