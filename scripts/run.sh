@@ -44,4 +44,11 @@ if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   exec "$root/target/release/utter-desktop" "$@"
 fi
 echo "no display: running 'utter listen' in this terminal" >&2
+# listen is hands-free: it hears when you have finished with the end-of-turn model. Without it
+# a pause ends the dictation, so a failed download is only a warning.
+if ! "$utter" models list --json | python3 -c "
+import json, sys
+sys.exit(0 if any(m['engine'] == 'smart-turn' and m['installed'] for m in json.load(sys.stdin)) else 1)"; then
+  "$utter" models download smart-turn-v3.2 || echo "warning: no end-of-turn model; a pause will end each dictation" >&2
+fi
 exec "$utter" listen "$@"
