@@ -106,6 +106,11 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     session.send(Input::Toggle);
     let report = wait_for_dictation(&events, &device)?;
     drop(session);
+    match report.ended_by {
+        Some(EndedBy::NoSpeech) => eprintln!("no speech heard in {:.0} s", args.wait_s),
+        Some(EndedBy::Max) => eprintln!("stopped at the {:.0} s limit", args.max_s),
+        _ => {}
+    }
 
     let entry = report.history_id.and_then(|id| {
         History::open_default()
