@@ -146,3 +146,52 @@ fn streaming_and_batch_sessions_type_the_same_words() {
     let wer = word_error_rate(JFK, &batch.text);
     assert!(wer <= 0.1, "WER {wer}: {}", batch.text);
 }
+
+#[test]
+fn the_session_keeps_only_as_many_dictations_as_the_settings_say() {
+    use utter::session::{Input, Session, SessionEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipeline = pipeline(dir.path());
+    pipeline.output = Box::new(common::Collect::default());
+    let mut settings = Settings {
+        language: "en".into(),
+        ..Settings::default()
+    };
+    settings.history.keep_last = Some(2);
+    let (mic, played) = SimulatedMicrophone::new();
+    let (events, finished) = std::sync::mpsc::channel();
+    let session = Session::start_with_source(settings, pipeline, Box::new(mic.clone()), move |e| {
+        if let SessionEvent::Finished { report } = e {
+            let _ = events.send(report);
+        }
+    });
+    let speech = load_clip("jfk.wav")[..16_000 * 3].to_vec();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        mic.queue(speech.clone());
+        session.send(Input::Press(Instant::now()));
+        played
+            .recv_timeout(Duration::from_secs(60))
+            .expect("clip played");
+        session.send(Input::Release(Instant::now()));
+        let report = finished.recv_timeout(Duration::from_secs(60)).unwrap();
+        ids.push(report.history_id.expect("recorded"));
+    }
+    drop(session);
+    let history = History::open(&dir.path().join("history.sqlite3")).unwrap();
+    let kept: Vec<i64> = history
+        .search("", 10)
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        !kept.contains(&ids[0]),
+        "the oldest is gone: {kept:?} of {ids:?}"
+    );
+    let recordings = std::fs::read_dir(dir.path().join("recordings"))
+        .unwrap()
+        .count();
+    assert_eq!(recordings, 2, "its audio is deleted with it");
+}
