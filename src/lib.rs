@@ -13,6 +13,7 @@ pub mod models;
 pub mod onnx_runtime;
 pub mod output;
 pub mod paths;
+pub mod privacy;
 pub mod secrets;
 pub mod session;
 pub mod settings;

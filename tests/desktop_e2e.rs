@@ -138,7 +138,19 @@ fn holding_the_hotkey_types_the_speech_into_the_focused_terminal() {
             entry.timings
         );
     }
-    assert!(entry.audio_path.unwrap().exists());
+    let audio = entry.audio_path.unwrap();
+    assert!(audio.exists());
+    // Voices and words are private: the data folder and what is in it are owner-only.
+    let mode = |p: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(mode(&app.data), 0o700);
+    assert_eq!(mode(&audio), 0o600);
+    assert_eq!(mode(&app.data.join("history.sqlite3")), 0o600);
+    for log in std::fs::read_dir(app.data.join("logs")).unwrap().flatten() {
+        assert_eq!(mode(&log.path()), 0o600, "{}", log.path().display());
+    }
 }
 
 #[test]

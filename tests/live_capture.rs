@@ -133,10 +133,27 @@ impl Listener {
     }
 }
 
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 #[test]
 fn listen_ends_when_the_speaker_has_finished() {
+    use std::os::unix::fs::PermissionsExt;
     let mic = VirtualMic::start();
     let data = tempfile::tempdir().unwrap();
+    // A data folder an earlier version left readable by everyone, with an old recording.
+    let old = data.path().join("recordings").join("old.wav");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(&old, b"RIFF").unwrap();
+    for (path, m) in [
+        (data.path(), 0o755),
+        (old.parent().unwrap(), 0o755),
+        (&old, 0o644),
+    ] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(m)).unwrap();
+    }
     let mut listener = Listener::start(&mic, data.path(), &[]);
     listener.wait_listening(&mic);
     let report = listener.hear_jfk(&mic);
@@ -164,6 +181,16 @@ fn listen_ends_when_the_speaker_has_finished() {
         Some(std::path::Path::new(saved))
     );
     assert!(entry.timings["stt"] > 0.0, "{:?}", entry.timings);
+    // Everything there is owner-only now, old and new.
+    assert_eq!(mode(data.path()), 0o700);
+    for file in [
+        old.clone(),
+        std::path::PathBuf::from(saved),
+        data.path().join("history.sqlite3"),
+    ] {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+    assert_eq!(mode(&data.path().join("recordings")), 0o700);
 }
 
 #[test]

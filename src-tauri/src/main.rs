@@ -74,7 +74,10 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Before the first file is written (the log): everything Utter keeps is owner-only.
+    let tightened = utter::privacy::make_private();
     let _log = logging::init();
+    utter::privacy::report(&tightened);
     let _instance = match instance::acquire() {
         Ok(lock) => lock,
         Err(instance::InstanceError::AlreadyRunning(path)) => {

@@ -137,7 +137,10 @@ fn init_logging(verbose: u8) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before any file is written: recordings, history and settings are owner-only.
+    let tightened = utter::privacy::make_private();
     init_logging(cli.verbose);
+    utter::privacy::report(&tightened);
     let result = match cli.command {
         Command::Transcribe(args) => transcribe::run(&args),
         Command::Bench(args) => bench::run(&args),
