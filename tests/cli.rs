@@ -155,26 +155,41 @@ fn missing_models_and_unknown_names_say_what_to_do() {
 }
 
 #[test]
-fn bad_audio_files_are_named_in_the_error() {
+fn bad_audio_files_each_get_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let bogus = dir.path().join("notes.wav");
     std::fs::write(&bogus, b"this is not audio").unwrap();
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let folder = dir.path().join("takes");
+    std::fs::create_dir(&folder).unwrap();
     let missing = dir.path().join("missing.wav");
-    let err = utter_fails(
-        &[
-            "transcribe",
-            "-m",
-            "tiny.en-q8_0",
-            bogus.to_str().unwrap(),
-            missing.to_str().unwrap(),
-        ],
-        &models_dir(),
-        dir.path(),
+    let files = [&bogus, &empty, &folder, &missing];
+    let mut args = vec!["transcribe", "-m", "tiny.en-q8_0"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let err = utter_fails(&args, &models_dir(), dir.path());
+    // (The test's folder doubles as the data folder, which Utter makes owner-only and says so.)
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| !l.contains("they are owner-only now"))
+        .collect();
+    let want = [
+        "is not a WAV, FLAC or MP3 file",
+        "is empty (0 bytes)",
+        "is a folder, not an audio file",
+        "does not exist",
+    ];
+    assert_eq!(
+        lines.len(),
+        files.len(),
+        "one line per file, nothing else:\n{err}"
     );
-    assert!(
-        err.contains("notes.wav") && err.contains("missing.wav"),
-        "{err}"
-    );
+    for ((line, file), what) in lines.iter().zip(files).zip(want) {
+        let name = file.to_str().unwrap();
+        assert!(line.starts_with("error: "), "{line}");
+        assert_eq!(line.matches(name).count(), 1, "named once: {line}");
+        assert!(line.contains(what), "{what:?} in {line}");
+    }
 }
 
 #[test]

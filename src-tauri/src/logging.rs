@@ -7,7 +7,11 @@ use tracing_subscriber::{EnvFilter, fmt};
 
 /// Keep the returned guard alive: it flushes the log file.
 pub fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = || EnvFilter::try_from_env("UTTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // The audio decoder logs, in its own words, what our errors already say.
+    let filter = || {
+        EnvFilter::try_from_env("UTTER_LOG")
+            .unwrap_or_else(|_| EnvFilter::new("info,symphonia=off"))
+    };
     let stderr = fmt::layer().with_writer(std::io::stderr).with_target(false);
     let dir = utter::paths::data_dir().ok().map(|d| d.join("logs"));
     let file = dir.and_then(|dir| {

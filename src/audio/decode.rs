@@ -20,7 +20,13 @@ pub enum DecodeError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: not a supported audio file (WAV, FLAC or MP3): {reason}")]
+    #[error("{path} does not exist")]
+    Missing { path: PathBuf },
+    #[error("{path} is a folder, not an audio file")]
+    Folder { path: PathBuf },
+    #[error("{path} is empty (0 bytes): there is no audio in it")]
+    Empty { path: PathBuf },
+    #[error("{path} is not a WAV, FLAC or MP3 file{reason}")]
     Unsupported { path: PathBuf, reason: String },
     #[error("{path}: the audio data is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: String },
@@ -50,13 +56,27 @@ pub fn load_mono_16k(path: &Path) -> Result<Vec<f32>, DecodeError> {
 }
 
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
+    let owned = || path.to_path_buf();
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(DecodeError::Missing { path: owned() });
+        }
+        Ok(meta) if meta.is_dir() => return Err(DecodeError::Folder { path: owned() }),
+        Ok(meta) if meta.len() == 0 => return Err(DecodeError::Empty { path: owned() }),
+        _ => {}
+    }
     let file = File::open(path).map_err(|source| DecodeError::Open {
-        path: path.to_path_buf(),
+        path: owned(),
         source,
     })?;
+    // The library's own words only where they add something ("no audio track").
     let unsupported = |reason: String| DecodeError::Unsupported {
-        path: path.to_path_buf(),
-        reason,
+        path: owned(),
+        reason: if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" ({reason})")
+        },
     };
     let corrupt = |reason: String| DecodeError::Corrupt {
         path: path.to_path_buf(),
@@ -75,7 +95,10 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
             &FormatOptions::default(),
             &MetadataOptions::default(),
         )
-        .map_err(|e| unsupported(e.to_string()))?;
+        .map_err(|e| match e {
+            SymphoniaError::IoError(_) => corrupt("it ends before its audio begins".into()),
+            _ => unsupported(String::new()),
+        })?;
     let mut format = probed.format;
     let track = format
         .tracks()

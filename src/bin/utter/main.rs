@@ -126,8 +126,9 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
+    // The audio decoder logs what our own errors already say, in its words: not by default.
     let filter = tracing_subscriber::EnvFilter::try_from_env("UTTER_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},symphonia=off")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::cleanup::{self, CleanupSwitch};
@@ -33,9 +33,15 @@ pub fn run(args: &TranscribeArgs) -> Result<ExitCode> {
     let mut failed = false;
     for file in &args.files {
         let start = Instant::now();
+        // Decoding errors name the file themselves; others get its name here.
         let result = utter::audio::load_mono_16k(file)
             .map_err(anyhow::Error::from)
-            .and_then(|samples| Ok(loaded.transcriber.transcribe(&samples, &loaded.options)?));
+            .and_then(|samples| {
+                loaded
+                    .transcriber
+                    .transcribe(&samples, &loaded.options)
+                    .with_context(|| file.display().to_string())
+            });
         match result {
             Ok(transcription) => {
                 let outcome = cleaner.as_ref().map(|c| {
@@ -55,7 +61,7 @@ pub fn run(args: &TranscribeArgs) -> Result<ExitCode> {
                 report.print(args.recognition.json);
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}", file.display());
+                eprintln!("error: {e:#}");
                 failed = true;
             }
         }
