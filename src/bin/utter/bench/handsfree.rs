@@ -237,6 +237,8 @@ pub fn run(
         let mut paused = 0;
         let mut waits = Vec::new();
         let mut ended_by_turn = 0;
+        // Whole clips the rule let finish (not cut before their speech ended).
+        let mut uncut = Vec::new();
         for case in &cases {
             if let Some((audio, speech_end)) = &case.paused {
                 paused += 1;
@@ -246,20 +248,16 @@ pub fn run(
                     early_cuts += 1;
                 }
             }
-            let (_, end) = watch(&mut watcher, params, &case.whole)?;
+            let (ended_at, end) = watch(&mut watcher, params, &case.whole)?;
             waits.push(end.end_wait_ms);
             ended_by_turn += usize::from(end.ended_by == EndedBy::Turn);
+            if ended_at >= case.whole_speech_end {
+                uncut.push(case);
+            }
         }
-        // Dictations that were cut before their speech ended have no "text after the speech".
+        // Dictations cut before their speech ended have no "text after the speech".
         let mut ready = Vec::new();
-        for case in &cases {
-            if ready.len() >= runs {
-                break;
-            }
-            let (ended_at, _) = watch(&mut watcher, params, &case.whole)?;
-            if ended_at < case.whole_speech_end {
-                continue;
-            }
+        for case in uncut.into_iter().take(runs) {
             ready.push(session.text_ready_ms(params, &case.whole, case.whole_speech_end)?);
         }
         rows.push(RuleRow {
