@@ -9,29 +9,35 @@ use std::process::Command;
 use common::{models_dir, shared_dir, utter_bin};
 use serde_json::Value;
 
+/// `utter bench ARGS --corpus CORPUS` with the shared models and a private data folder.
+fn bench(args: &[&str], corpus: &std::path::Path, data: &std::path::Path) -> std::process::Output {
+    Command::new(utter_bin())
+        .arg("bench")
+        .args(args)
+        .arg("--corpus")
+        .arg(corpus)
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data)
+        .output()
+        .expect("utter runs")
+}
+
 #[test]
 fn bench_json_compares_models_side_by_side_with_every_figure() {
     let data = tempfile::tempdir().unwrap();
     let corpus = shared_dir().join("eval");
-    let out = Command::new(utter_bin())
-        .args([
-            "bench",
-            "--model",
-            "tiny.en-q8_0,moonshine-tiny-en",
-            "--json",
-            "--sizes",
-            "2,5",
-            "--runs",
-            "1",
-            "--trailing-silence-ms",
-            "100",
-        ])
-        .arg("--corpus")
-        .arg(&corpus)
-        .env("UTTER_MODELS_DIR", models_dir())
-        .env("UTTER_DATA_DIR", data.path())
-        .output()
-        .expect("utter runs");
+    let args = [
+        "--model",
+        "tiny.en-q8_0,moonshine-tiny-en",
+        "--json",
+        "--sizes",
+        "2,5",
+        "--runs",
+        "1",
+        "--trailing-silence-ms",
+        "100",
+    ];
+    let out = bench(&args, &corpus, data.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -85,22 +91,15 @@ fn bench_json_compares_models_side_by_side_with_every_figure() {
 #[test]
 fn the_bench_table_has_a_row_per_model_and_strategy() {
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(utter_bin())
-        .args([
-            "bench",
-            "--model",
-            "moonshine-tiny-en",
-            "--sizes",
-            "2",
-            "--runs",
-            "1",
-        ])
-        .arg("--corpus")
-        .arg(shared_dir().join("eval"))
-        .env("UTTER_MODELS_DIR", models_dir())
-        .env("UTTER_DATA_DIR", data.path())
-        .output()
-        .expect("utter runs");
+    let args = [
+        "--model",
+        "moonshine-tiny-en",
+        "--sizes",
+        "2",
+        "--runs",
+        "1",
+    ];
+    let out = bench(&args, &shared_dir().join("eval"), data.path());
     assert!(
         out.status.success(),
         "{}",
@@ -124,13 +123,7 @@ fn the_bench_table_has_a_row_per_model_and_strategy() {
 #[test]
 fn bench_without_a_corpus_says_what_to_pass() {
     let data = tempfile::tempdir().unwrap();
-    let out = Command::new(utter_bin())
-        .args(["bench", "--model", "tiny.en-q8_0", "--corpus"])
-        .arg(data.path())
-        .env("UTTER_MODELS_DIR", models_dir())
-        .env("UTTER_DATA_DIR", data.path())
-        .output()
-        .expect("utter runs");
+    let out = bench(&["--model", "tiny.en-q8_0"], data.path(), data.path());
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -161,16 +154,21 @@ fn small_corpus(count: usize) -> tempfile::TempDir {
 fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
     let data = tempfile::tempdir().unwrap();
     let corpus = small_corpus(6);
-    let out = Command::new(utter_bin())
-        .args(["bench", "--handsfree", "--model", "tiny.en-q8_0", "--json"])
-        .args(["--language", "en", "--runs", "1", "--threads", "1"])
-        .args(["--turn-threshold", "0.5,0.9"])
-        .arg("--corpus")
-        .arg(corpus.path())
-        .env("UTTER_MODELS_DIR", models_dir())
-        .env("UTTER_DATA_DIR", data.path())
-        .output()
-        .expect("utter runs");
+    let args = [
+        "--handsfree",
+        "--model",
+        "tiny.en-q8_0",
+        "--json",
+        "--language",
+        "en",
+        "--runs",
+        "1",
+        "--threads",
+        "1",
+        "--turn-threshold",
+        "0.5,0.9",
+    ];
+    let out = bench(&args, corpus.path(), data.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let report: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
