@@ -149,11 +149,6 @@ impl TurnTracker {
     pub fn end_wait_ms(&self) -> f64 {
         (self.frames - self.speech_end.min(self.frames)) as f64 * FRAME_MS
     }
-
-    /// Samples pushed so far (each frame is [`FRAME_SAMPLES`]).
-    pub fn samples(&self) -> usize {
-        self.frames * FRAME_SAMPLES
-    }
 }
 
 #[cfg(test)]

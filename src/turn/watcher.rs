@@ -18,7 +18,6 @@ pub struct TurnEnd {
 pub struct TurnWatcher {
     vad: SileroVad,
     model: Option<SmartTurn>,
-    params: EndParams,
     vad_params: VadParams,
     tracker: TurnTracker,
     /// The last 8 s (what the model hears), plus samples not yet a whole VAD frame.
@@ -35,19 +34,18 @@ impl TurnWatcher {
         params: EndParams,
         vad_params: VadParams,
     ) -> TurnWatcher {
-        let tracker = TurnTracker::new(params, vad_params.clone(), false);
-        let mut watcher = TurnWatcher {
+        let tracker = fresh_tracker(params, &vad_params, model.is_some());
+        let mut vad = vad;
+        vad.reset();
+        TurnWatcher {
             vad,
             model,
-            params,
             vad_params,
             tracker,
             recent: Vec::new(),
             pending: 0,
             ended: None,
-        };
-        watcher.restart(params);
-        watcher
+        }
     }
 
     pub fn judges_turns(&self) -> bool {
@@ -56,10 +54,8 @@ impl TurnWatcher {
 
     /// A new dictation, with `params`.
     pub fn restart(&mut self, params: EndParams) {
-        self.params = params;
         self.vad.reset();
-        let judging = params.semantic && self.model.is_some();
-        self.tracker = TurnTracker::new(params, self.vad_params.clone(), judging);
+        self.tracker = fresh_tracker(params, &self.vad_params, self.model.is_some());
         self.recent.clear();
         self.pending = 0;
         self.ended = None;
@@ -116,13 +112,9 @@ impl TurnWatcher {
         tracing::debug!(p_finished = p, judge_ms = ms, "end of turn asked");
         (self.tracker.judged(p), ms)
     }
+}
 
-    /// Samples heard so far in this dictation.
-    pub fn samples(&self) -> usize {
-        self.tracker.samples() + self.pending
-    }
-
-    pub fn params(&self) -> EndParams {
-        self.params
-    }
+/// The model is asked only when there is one and the rule wants it.
+fn fresh_tracker(params: EndParams, vad: &VadParams, has_model: bool) -> TurnTracker {
+    TurnTracker::new(params, vad.clone(), params.semantic && has_model)
 }
