@@ -110,6 +110,16 @@ pub trait TextSink: Send {
     fn prepare(&mut self) {}
 }
 
+/// Delivers nowhere: for runs whose caller shows the text itself (`utter listen` prints it,
+/// the bench measures up to the moment it would be typed).
+pub struct NoOutput;
+
+impl TextSink for NoOutput {
+    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
+        Ok(Delivered::default())
+    }
+}
+
 impl TextSink for Output {
     fn deliver(&mut self, settings: &OutputSettings, text: &str) -> Result<Delivered, OutputError> {
         Output::deliver(self, settings, text)

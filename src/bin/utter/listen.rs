@@ -12,7 +12,7 @@ use serde::Serialize;
 use utter::audio::{CaptureOptions, Microphone};
 use utter::history::{Entry, History};
 use utter::hotkey::Mode;
-use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
+use utter::output::NoOutput;
 use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent, State};
 use utter::settings::{Settings, Strategy, Until};
 use utter::turn::EndedBy;
@@ -61,15 +61,6 @@ enum StrategyArg {
     Batch,
 }
 
-/// The session delivers to the terminal: the report prints the text.
-struct Print;
-
-impl TextSink for Print {
-    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
-        Ok(Delivered::default())
-    }
-}
-
 pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     let settings = listen_settings(args, cleanup::load_settings()?);
     let cleaner = cleanup::prepare(&settings, &args.cleanup)?;
@@ -88,7 +79,8 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     let pipeline = Pipeline {
         transcriber: Some(loaded.transcriber),
         cleaner,
-        output: Box::new(Print),
+        // The report prints the text; nothing is typed.
+        output: Box::new(NoOutput),
         history,
         recordings_dir: utter::paths::recordings_dir().ok(),
     };

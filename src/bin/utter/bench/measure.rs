@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use utter::audio::SimulatedMicrophone;
 use utter::eval::corpus::{Clip, Utterance};
-use utter::output::{Delivered, OutputError, OutputSettings, TextSink};
+use utter::output::NoOutput;
 use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent};
 use utter::settings::{Settings, Strategy};
 use utter::stt::AudioContext;
@@ -96,16 +96,6 @@ pub fn whisper_windows(
     .collect()
 }
 
-/// Throws the text away: the bench measures up to the moment it would be typed.
-#[derive(Default)]
-pub struct Discard;
-
-impl TextSink for Discard {
-    fn deliver(&mut self, _: &OutputSettings, _: &str) -> Result<Delivered, OutputError> {
-        Ok(Delivered::default())
-    }
-}
-
 /// One warm session, as the app runs it, recording from a simulated microphone.
 pub struct SessionBench {
     session: Session,
@@ -125,7 +115,7 @@ pub fn simulated_session(
     let pipeline = Pipeline {
         transcriber: Some(transcriber),
         cleaner: None,
-        output: Box::new(Discard),
+        output: Box::new(NoOutput),
         history: None,
         recordings_dir: None,
     };
