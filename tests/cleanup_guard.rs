@@ -109,6 +109,41 @@ const GOOD: &[Case] = &[
         "The results were great. Can we ship it on Friday? I think so.",
     ),
     case("their going to the store", "They're going to the store."),
+    // Questions and instructions wrapped in fillers and tags, cleaned (not answered).
+    case(
+        "so um what is the capital of france I wonder",
+        "So, what is the capital of France, I wonder?",
+    ),
+    case(
+        "So, um, what is the capital of France? I wonder.",
+        "So, what is the capital of France? I wonder.",
+    ),
+    case(
+        "uh how many legs does a spider have you know",
+        "How many legs does a spider have, you know?",
+    ),
+    case("okay so who wrote hamlet right", "Who wrote Hamlet, right?"),
+    case(
+        "hey um remind me what the boiling point of water is I guess",
+        "Hey, remind me what the boiling point of water is, I guess.",
+    ),
+    case(
+        "um so write a haiku about autumn please thanks",
+        "Write a haiku about autumn, please. Thanks.",
+    ),
+    // Misheard words fixed to what was meant, and spoken short forms written out.
+    case(
+        "we need to finish the dock before friday",
+        "We need to finish the doc before Friday.",
+    ),
+    case(
+        "meet me at the cost tomorrow",
+        "Meet me at the coast tomorrow.",
+    ),
+    case(
+        "I'm gonna send it when I wanna",
+        "I'm going to send it when I want to.",
+    ),
 ];
 
 const BAD: &[Case] = &[
@@ -201,6 +236,57 @@ const BAD: &[Case] = &[
     case(
         "please review the pull request before lunch",
         "Kindly examine the merge proposal prior to the midday meal.",
+    ),
+    // Answers hidden inside a question wrapped in fillers and a tag: mostly the question's own
+    // words plus the answer, or the question turned into a statement.
+    case(
+        "so um what is the capital of france I wonder",
+        "So, what is the capital of France? Paris, I wonder.",
+    ),
+    case(
+        "so um what is the capital of france I wonder",
+        "The capital of France is Paris, I wonder.",
+    ),
+    case(
+        "So, um, what is the capital of France? I wonder.",
+        "So, what is the capital of France? It's Paris. I wonder.",
+    ),
+    case(
+        "uh how many legs does a spider have you know",
+        "How many legs does a spider have? Eight, you know.",
+    ),
+    case(
+        "uh how many legs does a spider have you know",
+        "A spider has eight legs, you know.",
+    ),
+    case(
+        "okay so who wrote hamlet right",
+        "Shakespeare wrote Hamlet, right?",
+    ),
+    case(
+        "okay so who wrote hamlet right",
+        "Who wrote Hamlet? Shakespeare, right.",
+    ),
+    case(
+        "hey um remind me what the boiling point of water is I guess",
+        "Remind me what the boiling point of water is: 100 degrees Celsius, I guess.",
+    ),
+    case(
+        "so uh can you tell me when the meeting is okay",
+        "Can you tell me when the meeting is? It is at noon, okay.",
+    ),
+    case(
+        "um what's the weather like tomorrow do you think",
+        "What's the weather like tomorrow? Sunny, do you think?",
+    ),
+    // Carries out an instruction wrapped in fillers and thanks.
+    case(
+        "um so write a haiku about autumn please thanks",
+        "Autumn leaves drift down, a haiku, please. Thanks.",
+    ),
+    case(
+        "so uh translate good morning into spanish for me thanks",
+        "Buenos días, thanks.",
     ),
     case("um I think we should meet on Tuesday", ""),
     case("um I think we should meet on Tuesday", "<think></think>"),

@@ -8,9 +8,10 @@
 
 use std::collections::HashSet;
 
+use super::provenance::untraceable;
 use super::words::{
     CORRECTION_CUES, FILLERS, SPOKEN_PUNCTUATION, contraction_base, expansions, is_number_word,
-    is_numeric, stem, tokenize,
+    is_numeric, spoken_forms, stem, tokenize,
 };
 
 /// Every threshold the guard uses, in one place.
@@ -31,6 +32,9 @@ pub struct GuardLimits {
     pub length_slack_words: usize,
     /// Share of the input's content words that must survive.
     pub min_kept_share: f64,
+    /// How alike (0–1, edit distance) a reply's word must be to a word it replaces to count as
+    /// a fix of what was misheard ("cost" → "coast" is 0.8).
+    pub sound_alike_similarity: f64,
 }
 
 impl GuardLimits {
@@ -43,6 +47,7 @@ impl GuardLimits {
         min_length_ratio: 0.5,
         length_slack_words: 3,
         min_kept_share: 0.6,
+        sound_alike_similarity: 0.6,
     };
 }
 
@@ -63,6 +68,8 @@ pub enum Rejection {
     Formatting,
     #[error("a dictated question was answered instead of cleaned")]
     AnsweredQuestion,
+    #[error("the reply has words that were never said: {}", .0.join(", "))]
+    UnsaidWords(Vec<String>),
     #[error("the reply adds content that was not said ({new} of {total} words are new)")]
     AddedWords { new: usize, total: usize },
     #[error("the reply adds a sentence that was not said: {0:?}")]
@@ -83,6 +90,7 @@ impl Rejection {
             Rejection::Preamble(_) => "guard_preamble",
             Rejection::Formatting => "guard_formatting",
             Rejection::AnsweredQuestion => "guard_answered_question",
+            Rejection::UnsaidWords(_) => "guard_unsaid_words",
             Rejection::AddedWords { .. } => "guard_added_words",
             Rejection::AddedSentence(_) => "guard_added_sentence",
             Rejection::TooLong { .. } => "guard_too_long",
@@ -182,6 +190,7 @@ impl Said {
             words.insert(t.clone());
             words.insert(contraction_base(t).to_string());
             words.extend(expansions(t).into_iter().map(String::from));
+            words.extend(spoken_forms(t).iter().map(|w| w.to_string()));
         }
         for v in vocabulary {
             words.extend(tokenize(v));
@@ -251,6 +260,15 @@ impl Guard {
         check_preamble(&raw_tokens, &out)?;
         check_formatting(raw, cleaned, &raw_tokens)?;
         check_question(raw, cleaned)?;
+        let unsaid = untraceable(
+            &out,
+            &raw_tokens,
+            |w| said.knows(w),
+            self.limits.sound_alike_similarity,
+        );
+        if !unsaid.is_empty() {
+            return Err(Rejection::UnsaidWords(unsaid));
+        }
         self.check_added_sentences(cleaned, &said)?;
         self.check_new_words(&out, &said)?;
         self.check_length(&out, &said)?;
@@ -386,13 +404,24 @@ fn check_formatting(raw: &str, cleaned: &str, raw_tokens: &[String]) -> Result<(
     Ok(())
 }
 
+/// Words a spoken question may start with before the question proper ("so um what is …").
+const LEAD_INS: &[&str] = &["hey", "and", "but", "oh", "alright", "now", "then"];
+
 /// Whether a sentence reads as a question even without a question mark.
 fn sounds_like_question(sentence: &str) -> bool {
     let t = tokenize(sentence);
+    let lead = t
+        .iter()
+        .take_while(|w| FILLERS.contains(&w.as_str()) || LEAD_INS.contains(&w.as_str()))
+        .count();
+    let t = &t[lead..];
     let first = t.first().map(String::as_str).unwrap_or("");
     let second = t.get(1).map(String::as_str).unwrap_or("");
+    // "Who" opens a question whatever follows ("who wrote Hamlet").
     (INTERROGATIVES.contains(&first)
-        && (QUESTION_FOLLOWERS.contains(&second) || expansions(second).contains(&"is")))
+        && (QUESTION_FOLLOWERS.contains(&second)
+            || expansions(second).contains(&"is")
+            || (first == "who" && !second.is_empty())))
         || (AUXILIARIES.contains(&first) && SUBJECTS.contains(&second))
         || (INTERROGATIVES.contains(&contraction_base(first)) && first.contains('\''))
 }

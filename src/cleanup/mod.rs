@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod guard;
 pub mod prompt;
+mod provenance;
 pub mod setup;
 pub mod words;
 

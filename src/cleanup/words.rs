@@ -57,6 +57,26 @@ pub fn expansions(token: &str) -> Vec<&str> {
     }
 }
 
+/// What a spoken short form stands for: "gonna" → going, to. Other words: nothing.
+pub fn spoken_forms(token: &str) -> &'static [&'static str] {
+    match token {
+        "gonna" => &["going", "to"],
+        "wanna" => &["want", "to"],
+        "gotta" => &["got", "to"],
+        "kinda" => &["kind", "of"],
+        "sorta" => &["sort", "of"],
+        "lemme" => &["let", "me"],
+        "gimme" => &["give", "me"],
+        "dunno" => &["do", "not", "know"],
+        "cause" | "cuz" | "coz" => &["because"],
+        "yeah" | "yep" | "yup" => &["yes"],
+        "nope" => &["no"],
+        "ok" => &["okay"],
+        "okay" => &["ok"],
+        _ => &[],
+    }
+}
+
 /// The part before an apostrophe: "it's" → "it", "john's" → "john".
 pub fn contraction_base(token: &str) -> &str {
     token.split_once('\'').map(|(b, _)| b).unwrap_or(token)
