@@ -6,6 +6,7 @@
 pub mod audio;
 pub mod cleanup;
 pub mod control;
+pub mod crash;
 pub mod eval;
 pub mod history;
 pub mod hotkey;

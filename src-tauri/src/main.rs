@@ -78,6 +78,7 @@ fn main() -> ExitCode {
     let tightened = utter::privacy::make_private();
     let _log = logging::init();
     utter::privacy::report(&tightened);
+    utter::crash::install_panic_hook();
     let _instance = match instance::acquire() {
         Ok(lock) => lock,
         Err(instance::InstanceError::AlreadyRunning(path)) => {

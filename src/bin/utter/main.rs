@@ -8,6 +8,7 @@ mod history;
 mod listen;
 mod llm;
 mod models;
+mod recover;
 mod report;
 mod transcribe;
 mod type_text;
@@ -142,6 +143,7 @@ fn main() -> ExitCode {
     let tightened = utter::privacy::make_private();
     init_logging(cli.verbose);
     utter::privacy::report(&tightened);
+    utter::crash::install_panic_hook();
     let result = match cli.command {
         Command::Transcribe(args) => transcribe::run(&args),
         Command::Bench(args) => bench::run(&args),
