@@ -56,3 +56,14 @@ pub fn cache_dir() -> Result<PathBuf, NoHomeDir> {
 pub fn recordings_dir() -> Result<PathBuf, NoHomeDir> {
     Ok(data_dir()?.join("recordings"))
 }
+
+/// Where a file that could not be read is kept aside: `<path>.corrupt-<unix time>`.
+pub fn corrupt_copy_of(path: &std::path::Path) -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".corrupt-{stamp}"));
+    PathBuf::from(aside)
+}

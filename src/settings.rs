@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +60,9 @@ pub struct HandsFreeSettings {
     pub pause_ms: u32,
     /// How sure it must be (0–1) that you have finished.
     pub finished_above: f32,
+    /// ...and the words so far must read as a finished sentence (when decoding while
+    /// listening: the streaming strategy).
+    pub read_transcript: bool,
     /// A pause this long (ms) ends the dictation whatever the model says.
     pub end_silence_ms: u32,
     /// The longest dictation (seconds).
@@ -76,6 +78,7 @@ impl Default for HandsFreeSettings {
             until: Until::Turn,
             pause_ms: d.pause_ms,
             finished_above: d.finished_above,
+            read_transcript: d.read_transcript,
             end_silence_ms: d.end_silence_ms,
             max_seconds: f64::from(d.max_ms) / 1000.0,
             wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
@@ -93,6 +96,8 @@ impl HandsFreeSettings {
             end_silence_ms: self.end_silence_ms.max(self.pause_ms),
             max_ms: ms(self.max_seconds).max(1000),
             wait_for_speech_ms: ms(self.wait_for_speech_seconds).max(1000),
+            // The session turns it off when nothing is decoded while listening (batch).
+            read_transcript: self.read_transcript,
         }
     }
 }
@@ -223,13 +228,7 @@ impl SettingsFile {
     }
 
     fn replace_corrupt(&self, problem: String) -> Result<Loaded, SettingsError> {
-        let stamp = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let mut backup = self.path.clone().into_os_string();
-        backup.push(format!(".corrupt-{stamp}"));
-        let backup = PathBuf::from(backup);
+        let backup = crate::paths::corrupt_copy_of(&self.path);
         std::fs::rename(&self.path, &backup).map_err(|source| SettingsError::Write {
             path: backup.clone(),
             source,

@@ -420,3 +420,46 @@ fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
     assert_eq!(entries[1].cleanup_reason.as_deref(), Some("cleaned"));
     assert!(entries[1].timings.contains_key("llm"));
 }
+
+#[test]
+fn a_dictation_killed_with_the_app_is_recovered_at_the_next_start_and_not_typed() {
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir,
+    } = Desk::open("");
+    // The key is held and "And so my fellow Americans, ask not …" is being said when the app
+    // is killed outright.
+    key_down(&x, HOTKEY);
+    app.wait_log("state: recording", Duration::from_secs(10));
+    mic.play(&load_clip("jfk.wav")[..16_000 * 6]);
+    mic.wait_played(Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    app.child.kill().unwrap();
+    app.child.wait().unwrap();
+    x.xdotool(&["keyup", HOTKEY]);
+    drop(app);
+
+    let mut app = start(&x, &mic, dir.path(), "");
+    app.wait_log(
+        "Utter was stopped during a dictation",
+        Duration::from_secs(90),
+    );
+    let history = utter::history::History::open(&app.data.join("history.sqlite3")).unwrap();
+    let entry = history.search("", 10).unwrap().remove(0);
+    assert_eq!(entry.status, utter::history::Status::Recovered, "{entry:?}");
+    let text = entry.text().unwrap_or_default().to_lowercase();
+    assert!(text.contains("fellow americans"), "{text}");
+    assert!(entry.audio_s > 4.0, "the audio up to the kill: {entry:?}");
+    // Its words stay out of the log, even at debug level.
+    assert!(!app.log_text().to_lowercase().contains("fellow americans"));
+
+    // Offered in the history and the tray, never typed: the next dictation is the only text
+    // that arrives in the terminal.
+    dictate(&x, &mic, &mut app, &load_clip("beckett.wav"));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let wer = utter::eval::word_error_rate(common::BECKETT, &typed);
+    assert!(wer <= 0.3, "{typed:?}\n{}", app.log_text());
+}

@@ -10,10 +10,12 @@ use utter::vad::{SileroVad, VadParams};
 
 const SR: usize = 16_000;
 
-/// The product's defaults, with this silence limit.
+/// The product's defaults, with this silence limit; Smart Turn alone judges (no transcript is
+/// decoded here).
 fn params(end_silence_ms: u32) -> EndParams {
     EndParams {
         end_silence_ms,
+        read_transcript: false,
         ..EndParams::DEFAULT
     }
 }
@@ -208,4 +210,34 @@ fn a_tap_while_listening_stops_it_as_an_interrupt() {
     session.send(Input::Toggle);
     let (report, _) = finished(&events);
     assert_eq!(report.ended_by, Some(EndedBy::Interrupt), "{report:?}");
+}
+
+/// "Mr. Quilter is the apostle of the middle — [1 s] — classes and we are glad to welcome his
+/// gospel." Smart Turn alone hears a finished thought at the pause; the transcript so far
+/// ("… of the middle", no full stop) says otherwise, so with it the dictation goes on.
+#[test]
+fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
+    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    let paused = with_silence(with_pause(&audio, 2.64, 1.0), 4.0);
+    let dictate = |read_transcript: bool| {
+        let (session, mic, events, _sink) =
+            hands_free_session(|s| s.hands_free.read_transcript = read_transcript);
+        mic.queue(paused.clone());
+        session.send(Input::Toggle);
+        finished(&events).0
+    };
+    let alone = dictate(false);
+    assert_eq!(alone.ended_by, Some(EndedBy::Turn), "{alone:?}");
+    assert!(
+        !alone.text.contains("gospel"),
+        "Smart Turn alone cuts at the pause: {}",
+        alone.text
+    );
+    let read = dictate(true);
+    assert_eq!(read.ended_by, Some(EndedBy::Turn), "{read:?}");
+    let reference =
+        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
+    let wer = utter::eval::word_error_rate(reference, &read.text);
+    assert!(wer < 0.2, "the whole sentence: {}", read.text);
 }

@@ -313,3 +313,84 @@ fn a_rejected_cleanup_outputs_the_raw_text_and_the_history_says_why() {
     assert!(entry.cleaned_text.unwrap().starts_with("Sure!"));
     assert!(entry.timings.contains_key("llm"));
 }
+
+/// `utter` with the test's data folder, run to completion.
+fn utter_in(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(utter_bin())
+        .args(args)
+        .env("UTTER_MODELS_DIR", models_dir())
+        .env("UTTER_DATA_DIR", data)
+        .env("UTTER_CONFIG_DIR", data.join("config"))
+        .output()
+        .expect("utter runs")
+}
+
+#[test]
+fn a_listen_killed_mid_recording_is_interrupted_then_recovered_from_the_command_line() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--until", "silence", "--end-silence-ms", "8000"];
+    let mut listener = Listener::start(&mic, data.path(), &args);
+    listener.wait_listening(&mic);
+    // "And so my fellow Americans, ask not …", then the process is killed outright.
+    mic.play(&load_clip("jfk.wav")[..16_000 * 6]);
+    mic.wait_played(Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(300));
+    listener.child.kill().unwrap();
+    listener.child.wait().unwrap();
+
+    let list = utter_in(data.path(), &["history", "list", "--json"]);
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let entry: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&list.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry["status"], "interrupted", "{entry}");
+    let wav = entry["audio_path"]
+        .as_str()
+        .expect("its recording")
+        .to_string();
+
+    let whisper = models_dir().join("ggml-tiny.en-q8_0.bin");
+    let recover = utter_in(
+        data.path(),
+        &[
+            "history",
+            "recover",
+            "--json",
+            "--model",
+            whisper.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&recover.stdout);
+    assert!(
+        recover.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&recover.stderr)
+    );
+    let recovered: serde_json::Value = serde_json::from_str(stdout.trim()).expect(&stdout);
+    assert_eq!(recovered["id"], entry["id"]);
+    let text = recovered["text"].as_str().unwrap().to_lowercase();
+    assert!(text.contains("fellow americans"), "{text}");
+
+    let list = utter_in(data.path(), &["history", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("recovered"), "{listed}");
+    // The audio, cut short by the kill, reads as a WAV of what was heard.
+    let audio = utter::audio::load_mono_16k(std::path::Path::new(&wav)).unwrap();
+    assert!(audio.len() > 16_000 * 4, "{} samples", audio.len());
+    // Nothing is left to recover.
+    let again = utter_in(
+        data.path(),
+        &["history", "recover", "--model", whisper.to_str().unwrap()],
+    );
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no interrupted dictations"));
+}

@@ -125,6 +125,9 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.script("document.querySelector('#hands-free').open = true; return true");
     session.clear("#hf-end-silence");
     session.type_into("#hf-end-silence", "2500");
+    // Smart Turn alone, without waiting for the transcript to read finished.
+    assert_eq!(session.property("#hf-read-transcript", "checked"), true);
+    session.click("#hf-read-transcript");
     session.click("#save");
     session.wait_text("#status", |t| t == "Saved");
 
@@ -147,6 +150,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     assert_eq!(parsed.vocabulary, ["Kubernetes", "Tauri"]);
     assert_eq!(parsed.mode, utter::hotkey::Mode::HandsFree);
     assert_eq!(parsed.hands_free.end_silence_ms, 2500);
+    assert!(!parsed.hands_free.read_transcript);
     // The --model override of this run is not written into the settings.
     assert_eq!(parsed.model, None);
 

@@ -32,6 +32,7 @@ function fill(view) {
   $("speed-unload").value = s.speed.unload_after_idle_minutes;
   $("hf-pause").value = s.hands_free.pause_ms;
   $("hf-finished-above").value = s.hands_free.finished_above;
+  $("hf-read-transcript").checked = s.hands_free.read_transcript;
   $("hf-end-silence").value = s.hands_free.end_silence_ms;
   $("hf-max").value = s.hands_free.max_seconds;
   const c = s.cleanup;
@@ -77,6 +78,7 @@ function collect() {
   const hf = s.hands_free;
   hf.pause_ms = Math.round(Math.max(100, number("hf-pause", hf.pause_ms)));
   hf.finished_above = Math.min(1, Math.max(0, number("hf-finished-above", hf.finished_above)));
+  hf.read_transcript = $("hf-read-transcript").checked;
   hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
   hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
   s.cleanup = collectCleanup();

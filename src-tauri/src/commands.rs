@@ -181,6 +181,21 @@ pub fn copy_last_dictation(state: &AppState) -> CmdResult<()> {
     }
 }
 
+/// The texts of the dictations recovered at this start, oldest first, on the clipboard.
+pub fn copy_recovered(state: &AppState) -> CmdResult<()> {
+    let ids = crate::state::lock(&state.recovered).clone();
+    let history = History::open_default().map_err(text_err)?;
+    let texts: Vec<String> = ids
+        .iter()
+        .filter_map(|id| history.get(*id).ok())
+        .filter_map(|entry| entry.text().map(str::to_string))
+        .collect();
+    if texts.is_empty() {
+        return Err("no recovered dictation".into());
+    }
+    state.copy_to_clipboard(&texts.join("\n\n"))
+}
+
 #[tauri::command]
 fn copy_last(state: Shared<'_>) -> CmdResult<()> {
     copy_last_dictation(&state)

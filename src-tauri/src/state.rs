@@ -28,6 +28,8 @@ pub struct AppState {
     clipboard: Mutex<Option<arboard::Clipboard>>,
     /// Whether the first model load has been reported (onboarding happens once).
     pub model_checked: std::sync::atomic::AtomicBool,
+    /// Interrupted dictations recovered at this start (history ids), offered in the tray.
+    pub recovered: Mutex<Vec<i64>>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update; the data is still usable.
@@ -50,6 +52,7 @@ impl AppState {
             state: Mutex::new(State::Idle),
             paused: Mutex::new(false),
             clipboard: Mutex::new(None),
+            recovered: Mutex::new(Vec::new()),
         }
     }
 

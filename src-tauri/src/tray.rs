@@ -16,9 +16,18 @@ const TRAY: &str = "utter-tray";
 pub fn create(app: &AppHandle) -> Result<()> {
     let settings = MenuItem::with_id(app, "settings", "Settings…", true, None::<&str>)?;
     let copy = MenuItem::with_id(app, "copy_last", "Copy last dictation", true, None::<&str>)?;
+    // Enabled when a dictation interrupted by a crash or kill was recovered at start.
+    let recovered = MenuItem::with_id(
+        app,
+        "copy_recovered",
+        "No recovered dictation",
+        false,
+        None::<&str>,
+    )?;
+    app.manage(RecoveredItem(recovered.clone()));
     let pause = MenuItem::with_id(app, "pause", "Pause hotkey", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Utter", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&settings, &copy, &pause, &quit])?;
+    let menu = Menu::with_items(app, &[&settings, &copy, &recovered, &pause, &quit])?;
     let mut builder = TrayIconBuilder::with_id(TRAY)
         .menu(&menu)
         .tooltip("Utter — ready")
@@ -29,6 +38,12 @@ pub fn create(app: &AppHandle) -> Result<()> {
             "copy_last" => {
                 let state = app.state::<Arc<AppState>>();
                 if let Err(e) = crate::commands::copy_last_dictation(&state) {
+                    tracing::warn!("{e}");
+                }
+            }
+            "copy_recovered" => {
+                let state = app.state::<Arc<AppState>>();
+                if let Err(e) = crate::commands::copy_recovered(&state) {
                     tracing::warn!("{e}");
                 }
             }
@@ -54,6 +69,21 @@ pub fn create(app: &AppHandle) -> Result<()> {
     }
     builder.build(app)?;
     Ok(())
+}
+
+/// The tray's "Copy recovered dictation" item.
+struct RecoveredItem(MenuItem<tauri::Wry>);
+
+/// Offer `count` recovered dictations in the tray.
+pub fn offer_recovered(app: &AppHandle, count: usize) {
+    if let Some(item) = app.try_state::<RecoveredItem>() {
+        let text = match count {
+            1 => "Copy recovered dictation".to_string(),
+            n => format!("Copy {n} recovered dictations"),
+        };
+        let _ = item.0.set_text(text);
+        let _ = item.0.set_enabled(count > 0);
+    }
 }
 
 pub fn show_state(app: &AppHandle, state: State) {

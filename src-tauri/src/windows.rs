@@ -102,6 +102,8 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
         on_session_event(&events_app, &events_state, event)
     });
     state.attach_session(session.sender());
+    // Dictations a killed or crashed run left behind are transcribed in the background.
+    session.send(utter::session::Input::Recover);
     // The session lives as long as the app.
     std::mem::forget(session);
     // So does the control socket (a file left at exit is replaced by the next start).
@@ -158,10 +160,39 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         SessionEvent::HandsFree => {
             tracing::info!("listening hands-free: the dictation ends when you stop talking")
         }
+        SessionEvent::Recovered { dictations } => on_recovered(app, state, dictations),
         SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
     follow_in_layer_indicator(app, &event);
     let _ = app.emit("session", &event);
+}
+
+/// Tell the user about dictations recovered after a crash or kill, and offer them in the
+/// tray. Their text stays out of the log; it was never typed anywhere.
+fn on_recovered(app: &AppHandle, state: &AppState, dictations: &[utter::session::Recovered]) {
+    let ids: Vec<i64> = dictations
+        .iter()
+        .filter(|d| d.text.as_deref().is_some_and(|t| !t.trim().is_empty()))
+        .map(|d| d.id)
+        .collect();
+    for d in dictations.iter().filter(|d| d.error.is_some()) {
+        tracing::warn!(
+            "interrupted dictation {} not recovered: {}",
+            d.id,
+            d.error.as_deref().unwrap_or_default()
+        );
+    }
+    if ids.is_empty() {
+        return;
+    }
+    state.warn(format!(
+        "Utter was stopped during {}; recovered from the recording, kept in the history (ids          {}) and not typed anywhere — tray → Copy recovered dictation",
+        if ids.len() == 1 { "a dictation".to_string() } else { format!("{} dictations", ids.len()) },
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ));
+    let count = ids.len();
+    *crate::state::lock(&state.recovered) = ids;
+    crate::tray::offer_recovered(app, count);
 }
 
 fn create_indicator(app: &AppHandle) -> Result<()> {

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS dictations (
     text_used      TEXT,
     cleanup_reason TEXT,
     error          TEXT,
-    timings        TEXT NOT NULL DEFAULT '{}'
+    timings        TEXT NOT NULL DEFAULT '{}',
+    pid            INTEGER
 );
 CREATE INDEX IF NOT EXISTS dictations_created ON dictations(created_ms);
 ";
@@ -52,6 +53,8 @@ pub enum HistoryError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
+    /// Being recorded: the audio file grows as it is captured.
+    Recording,
     /// Audio captured and saved; nothing else yet.
     Recorded,
     /// Text ready (after clean-up, if any); not yet delivered.
@@ -62,16 +65,23 @@ pub enum Status {
     Failed,
     /// Cancelled by the user; kept only if audio was worth keeping.
     Cancelled,
+    /// The app was killed (or crashed) while recording or transcribing it; its audio is kept.
+    Interrupted,
+    /// Interrupted, then transcribed at the next start; its text was never typed.
+    Recovered,
 }
 
 impl Status {
     fn as_str(self) -> &'static str {
         match self {
+            Status::Recording => "recording",
             Status::Recorded => "recorded",
             Status::Transcribed => "transcribed",
             Status::Delivered => "delivered",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+            Status::Interrupted => "interrupted",
+            Status::Recovered => "recovered",
         }
     }
 
@@ -81,6 +91,9 @@ impl Status {
             "delivered" => Status::Delivered,
             "failed" => Status::Failed,
             "cancelled" => Status::Cancelled,
+            "recording" => Status::Recording,
+            "interrupted" => Status::Interrupted,
+            "recovered" => Status::Recovered,
             _ => Status::Recorded,
         }
     }
@@ -139,6 +152,8 @@ impl Default for Retention {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    /// A corrupt database found at opening was kept here.
+    set_aside: Option<PathBuf>,
 }
 
 pub fn now_ms() -> i64 {
@@ -174,33 +189,6 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
 }
 
 impl History {
-    /// `<data dir>/history.sqlite3`.
-    pub fn open_default() -> Result<History, HistoryError> {
-        let dir = crate::paths::data_dir()?;
-        std::fs::create_dir_all(&dir).map_err(|source| HistoryError::Dir {
-            path: dir.clone(),
-            source,
-        })?;
-        History::open(&dir.join("history.sqlite3"))
-    }
-
-    pub fn open(path: &Path) -> Result<History, HistoryError> {
-        let db = |source| HistoryError::Db {
-            path: path.to_path_buf(),
-            source,
-        };
-        let conn = Connection::open(path).map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(History {
-            conn,
-            path: path.to_path_buf(),
-        })
-    }
-
     fn db(&self, source: rusqlite::Error) -> HistoryError {
         HistoryError::Db {
             path: self.path.clone(),
@@ -393,6 +381,9 @@ fn remove_audio(entry: &Entry) {
         tracing::warn!("cannot delete {}: {e}", path.display());
     }
 }
+
+mod interrupted;
+mod open;
 
 #[cfg(test)]
 mod tests;

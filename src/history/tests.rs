@@ -127,3 +127,103 @@ fn retention_keeps_the_newest_and_can_drop_audio() {
         0
     );
 }
+
+#[test]
+fn a_corrupt_database_is_kept_aside_and_a_new_one_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    let garbage = b"this was a history database before the disk went bad".repeat(100);
+    std::fs::write(&path, &garbage).unwrap();
+    let history = History::open(&path).unwrap();
+    let aside = history
+        .set_aside()
+        .expect("the corrupt file was set aside")
+        .to_path_buf();
+    assert_eq!(std::fs::read(&aside).unwrap(), garbage, "kept as it was");
+    assert!(
+        history
+            .set_aside_warning()
+            .unwrap()
+            .contains(&aside.display().to_string())
+    );
+    // Dictation goes on with the new one.
+    let id = history.record(None, 1.0).unwrap();
+    history
+        .set_transcript(id, "still here", "tiny", None)
+        .unwrap();
+    assert_eq!(history.last_with_text().unwrap().unwrap().id, id);
+    // The next start finds a good database and leaves it alone.
+    drop(history);
+    let again = History::open(&path).unwrap();
+    assert!(again.set_aside().is_none());
+    assert_eq!(
+        again.get(id).unwrap().raw_text.as_deref(),
+        Some("still here")
+    );
+}
+
+#[test]
+fn dictations_whose_process_died_are_interrupted_and_others_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+    // A process that has ended, as a killed Utter would have.
+    let mut gone = std::process::Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let recording = history.begin(Some(Path::new("/nowhere/a.wav"))).unwrap();
+    let transcribing = history.begin(None).unwrap();
+    history.recorded(transcribing, None, 2.0, None).unwrap();
+    let ours = history.begin(None).unwrap();
+    for id in [recording, transcribing] {
+        history
+            .conn
+            .execute(
+                "UPDATE dictations SET pid = ?2 WHERE id = ?1",
+                params![id, gone_pid],
+            )
+            .unwrap();
+    }
+    let found: Vec<i64> = history
+        .interrupted()
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(found, [recording, transcribing]);
+    assert_eq!(
+        history.get(ours).unwrap().status,
+        Status::Recording,
+        "still ours"
+    );
+    assert_eq!(history.get(recording).unwrap().status, Status::Interrupted);
+    // Recovered ones are not found again.
+    history
+        .set_status(recording, Status::Recovered, None)
+        .unwrap();
+    let found: Vec<i64> = history
+        .interrupted()
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(found, [transcribing]);
+}
+
+#[test]
+fn an_old_database_gains_the_new_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite3");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(&SCHEMA.replace(",\n    pid            INTEGER", ""))
+        .unwrap();
+    old.execute(
+        "INSERT INTO dictations (created_ms, status) VALUES (1, 'delivered')",
+        [],
+    )
+    .unwrap();
+    drop(old);
+    let history = History::open(&path).unwrap();
+    let id = history.begin(None).unwrap();
+    assert_eq!(history.get(id).unwrap().status, Status::Recording);
+    assert_eq!(history.search("", 10).unwrap().len(), 2);
+}

@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use super::journal::{Journal, Saved, Written};
 use super::turn_listener::TurnMsg;
 use super::worker::WorkerMsg;
 use super::{Input, Job, SessionEvent, State};
@@ -12,23 +13,25 @@ use crate::audio::{CaptureOptions, CaptureSource, CaptureStream};
 use crate::cleanup::Choice;
 use crate::hotkey::{Command, Mode, PressClassifier};
 use crate::settings::{Settings, Strategy};
-use crate::turn::{EndedBy, TurnEnd};
+use crate::turn::{EndParams, EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
 
 struct Recording {
     mic: Box<dyn CaptureStream>,
-    /// Captured blocks, passed on while recording: to the worker when it decodes as the audio
-    /// comes (streaming), to the hands-free listener when it decides the end.
-    live: Option<Receiver<Vec<f32>>>,
+    /// Captured blocks, passed on while recording: to the file on disk, to the worker when
+    /// it decodes as the audio comes (streaming), to the hands-free listener.
+    live: Receiver<Vec<f32>>,
+    written: Written,
     streaming: bool,
     /// Ends by itself (hands-free), reported with this number.
     hands_free: Option<u64>,
-    pressed: Instant,
-    opened_ms: f64,
+    timing: Timing,
     /// Whether the user is speaking at the end of what was captured so far.
     voice: super::voice::RecentVoice,
+    /// The text so far last shown.
+    partial_shown: String,
 }
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
@@ -46,6 +49,7 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     /// Raised when the key comes up while the user is still speaking: the worker then gives
     /// up decodes that cannot be the final text.
     released: crate::stt::StopFlag,
+    journal: Journal,
 }
 
 impl<F: Fn(SessionEvent)> Coordinator<F> {
@@ -56,6 +60,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         turns: Sender<TurnMsg>,
         events: F,
         released: crate::stt::StopFlag,
+        journal: Journal,
     ) -> Self {
         Coordinator {
             source,
@@ -69,6 +74,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             prefer_raw: false,
             paused: false,
             released,
+            journal,
         }
     }
 
@@ -98,10 +104,11 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         if let Some(rec) = self.recording.take() {
             // Shutting down mid-dictation: still transcribe and keep what was said.
             let mut rec = rec;
-            forward_live(&self.jobs, &self.turns, &mut rec);
             let samples = rec.mic.stop_recording().samples;
+            forward_live(&self.jobs, &self.turns, &mut rec);
+            let saved = self.journal.finish(rec.written, &samples);
             let end = rec.hands_free.map(|_| interrupted());
-            self.submit(samples, rec.pressed, rec.opened_ms, None, end);
+            self.submit(samples, &rec.timing, saved, None, end);
         }
     }
 
@@ -133,9 +140,9 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             }
             Input::Done(report) => {
                 self.classifier.finished();
-                if let Some(error) = &report.error {
+                for message in report.error.iter().chain(&report.warning) {
                     self.emit(SessionEvent::Problem {
-                        message: error.clone(),
+                        message: message.clone(),
                     });
                 }
                 self.emit(SessionEvent::Finished { report });
@@ -154,6 +161,15 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 let _ = self.jobs.send(WorkerMsg::Retranscribe(id, Box::new(job)));
                 None
             }
+            Input::Recover => {
+                let job = Job::from_settings(Vec::new(), now, &self.settings);
+                let _ = self.jobs.send(WorkerMsg::Recover(Box::new(job)));
+                None
+            }
+            Input::Recovered(dictations) => {
+                self.emit(SessionEvent::Recovered { dictations });
+                None
+            }
             Input::Retranscribed(id, result) => {
                 let (text, error) = match result {
                     Ok(text) => (Some(text), None),
@@ -170,7 +186,21 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::Problem { message });
                 None
             }
-            Input::Partial(text) => {
+            Input::Partial(text, through) => {
+                if let Some(rec) = self.recording.as_mut() {
+                    if rec.hands_free.is_some() {
+                        let transcript = TurnMsg::Transcript {
+                            text: text.clone(),
+                            through,
+                        };
+                        let _ = self.turns.send(transcript);
+                    }
+                    // Sent again when only what it covers moved on.
+                    if text == rec.partial_shown {
+                        return None;
+                    }
+                    rec.partial_shown.clone_from(&text);
+                }
                 self.emit(SessionEvent::Partial { text });
                 None
             }
@@ -197,6 +227,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 tracing::info!("dictation cancelled");
                 if let Some(rec) = self.recording.take() {
                     let _ = rec.mic.stop_recording();
+                    self.journal.discard(rec.written);
                     if rec.streaming {
                         let _ = self.jobs.send(WorkerMsg::StreamCancel);
                     }
@@ -221,7 +252,10 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         self.released.store(false, Ordering::Relaxed);
         let prepare = if streaming {
             let job = Job::from_settings(Vec::new(), pressed, &self.settings);
-            WorkerMsg::StreamStart(Box::new(job.options))
+            // Hands-free: the transcript is wanted when the end-of-turn model is asked.
+            let hands_free = self.settings.mode == Mode::HandsFree;
+            let pause_ms = hands_free.then(|| self.settings.hands_free.end_params().pause_ms);
+            WorkerMsg::StreamStart(Box::new(job.options), pause_ms)
         } else {
             WorkerMsg::Prepare
         };
@@ -231,22 +265,28 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 let hands_free = (self.settings.mode == Mode::HandsFree).then(|| {
                     self.recordings += 1;
                     let params = self.settings.hands_free.end_params();
+                    let params = EndParams {
+                        // Only a stream decodes while listening.
+                        read_transcript: params.read_transcript && streaming,
+                        ..params
+                    };
                     let seq = self.recordings;
                     let _ = self.turns.send(TurnMsg::Start { seq, params });
                     seq
                 });
                 let live = mic.start_recording();
-                let live = (streaming || hands_free.is_some()).then_some(live);
+                let written = self.journal.begin();
                 let opened_ms = pressed.elapsed().as_secs_f64() * 1000.0;
                 tracing::debug!(opened_ms, device = mic.device_name(), "recording");
                 self.recording = Some(Recording {
                     mic,
                     live,
+                    written,
                     streaming,
                     hands_free,
-                    pressed,
-                    opened_ms,
+                    timing: Timing { pressed, opened_ms },
                     voice: Default::default(),
+                    partial_shown: String::new(),
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
@@ -287,24 +327,27 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         self.released
             .store(rec.voice.speaking_at_end(), Ordering::Relaxed);
         let error = device_error.or(recording.error.map(|e| e.to_string()));
+        let saved = self.journal.finish(rec.written, &recording.samples);
         self.emit(SessionEvent::WantCancelKey { wanted: false });
         self.emit(SessionEvent::State {
             state: State::Transcribing,
         });
-        self.submit(recording.samples, rec.pressed, rec.opened_ms, error, end);
+        self.submit(recording.samples, &rec.timing, saved, error, end);
     }
 
     fn submit(
         &mut self,
         samples: Vec<f32>,
-        pressed: Instant,
-        opened_ms: f64,
+        timing: &Timing,
+        saved: Saved,
         error: Option<String>,
         end: Option<TurnEnd>,
     ) {
+        let Timing { pressed, opened_ms } = *timing;
         let released = Instant::now();
         let mut job = Job::from_settings(samples, released, &self.settings);
         job.capture_error = error;
+        job.saved = Some(saved);
         job.ended_by = end.map(|e| e.ended_by);
         if self.prefer_raw {
             job.choice = Choice::Raw;
@@ -355,18 +398,24 @@ fn interrupted() -> TurnEnd {
     }
 }
 
-/// Pass captured audio on while recording — to the worker when streaming, to the hands-free
-/// listener — noting whether it ends in voice.
+/// Pass captured audio on while recording — to the file on disk, to the worker when
+/// streaming, to the hands-free listener — noting whether it ends in voice.
 fn forward_live(jobs: &Sender<WorkerMsg>, turns: &Sender<TurnMsg>, rec: &mut Recording) {
-    if let Some(live) = &rec.live {
-        for block in live.try_iter() {
-            if rec.hands_free.is_some() {
-                let _ = turns.send(TurnMsg::Audio(block.clone()));
-            }
-            if rec.streaming {
-                rec.voice.push(&block);
-                let _ = jobs.send(WorkerMsg::Audio(block));
-            }
+    for block in rec.live.try_iter() {
+        rec.written.append(&block);
+        if rec.hands_free.is_some() {
+            let _ = turns.send(TurnMsg::Audio(block.clone()));
+        }
+        if rec.streaming {
+            rec.voice.push(&block);
+            let _ = jobs.send(WorkerMsg::Audio(block));
         }
     }
+}
+
+/// When a recording's key went down and how long the microphone took to open.
+#[derive(Clone, Copy)]
+struct Timing {
+    pressed: Instant,
+    opened_ms: f64,
 }

@@ -46,7 +46,10 @@ pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<C
 /// (and reports on) itself. A history database that cannot be opened is a warning.
 pub fn load_pipeline_without_models(settings: &Settings, warnings: &mut Vec<String>) -> Pipeline {
     let history = match History::open_default() {
-        Ok(h) => Some(h),
+        Ok(h) => {
+            warnings.extend(h.set_aside_warning());
+            Some(h)
+        }
         Err(e) => {
             warnings.push(format!("history is off: {e}"));
             None

@@ -5,6 +5,7 @@
 //! same way, through [`Input`] and [`SessionEvent`].
 
 mod coordinator;
+mod journal;
 pub mod loader;
 pub mod pipeline;
 mod turn_listener;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use crate::audio::{CaptureSource, SystemMicrophones};
 use crate::settings::Settings;
 use coordinator::Coordinator;
+pub use journal::Saved;
 pub use pipeline::{DictationReport, Job, Pipeline};
 use worker::Worker;
 
@@ -39,17 +41,22 @@ pub enum Input {
     Pause(bool),
     /// Transcribe a past dictation (by history id) again; nothing is typed.
     Retranscribe(i64),
+    /// Find the dictations a killed process left behind and transcribe them; nothing is typed.
+    Recover,
     Shutdown,
     /// From the worker: a dictation is finished.
     Done(Box<DictationReport>),
     /// From the worker: a re-transcription is finished.
     Retranscribed(i64, Result<String, String>),
+    /// From the worker: the interrupted dictations found, and what became of each.
+    Recovered(Vec<Recovered>),
     /// From the worker: the speech model was loaded (true) or is not loaded (false).
     ModelReady(bool),
     /// From the worker: something the user should see.
     Problem(String),
-    /// From the worker: the text so far of the dictation being recorded.
-    Partial(String),
+    /// From the worker: the text so far of the dictation being recorded, and how many of its
+    /// samples that text covers.
+    Partial(String, usize),
     /// From the hands-free listener: recording number `.0` has ended by itself.
     TurnEnded(u64, crate::turn::TurnEnd),
 }
@@ -101,6 +108,19 @@ pub enum SessionEvent {
         text: Option<String>,
         error: Option<String>,
     },
+    /// Recovery has run ([`Input::Recover`]): the interrupted dictations it found.
+    Recovered {
+        dictations: Vec<Recovered>,
+    },
+}
+
+/// An interrupted dictation, transcribed at the next start.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recovered {
+    pub id: i64,
+    /// Its text (never typed: it is in the history), or why there is none.
+    pub text: Option<String>,
+    pub error: Option<String>,
 }
 
 pub struct Session {
@@ -134,6 +154,16 @@ impl Session {
         // Raised by the coordinator when the key comes up mid-speech, read by the worker's decodes.
         let released = crate::stt::StopFlag::default();
         let turns = turn_listener::spawn(done.clone());
+        // The coordinator enters each recording in the history as it starts, through its own
+        // connection (the worker's may be busy).
+        let journal = journal::Journal::new(
+            pipeline.history.as_ref().and_then(|h| {
+                h.reopen()
+                    .map_err(|e| tracing::warn!("recordings are saved at the end only: {e}"))
+                    .ok()
+            }),
+            pipeline.recordings_dir.clone(),
+        );
         let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
         std::thread::Builder::new()
             .name("utter-pipeline".into())
@@ -142,7 +172,8 @@ impl Session {
         let coordinator = std::thread::Builder::new()
             .name("utter-session".into())
             .spawn(move || {
-                Coordinator::new(settings, source, jobs, turns, events, released).run(inbox)
+                Coordinator::new(settings, source, jobs, turns, events, released, journal)
+                    .run(inbox)
             })
             .expect("spawn the session thread");
         Session {

@@ -21,6 +21,9 @@ pub struct DictationReport {
     pub cleanup_reason: Option<String>,
     pub delivered: bool,
     pub error: Option<String>,
+    /// Something the user should know about a dictation that was otherwise fine (its
+    /// recording could not be saved).
+    pub warning: Option<String>,
     /// Milliseconds per stage: save, vad, stt, llm, output, and from release to text.
     pub timings: Vec<(String, f64)>,
     /// How a hands-free dictation ended (None for the other modes).
@@ -36,6 +39,7 @@ impl DictationReport {
             cleanup_reason: None,
             delivered: false,
             error: Some(message.to_string()),
+            warning: None,
             timings: Vec::new(),
             ended_by: None,
         }
@@ -64,6 +68,8 @@ pub struct Job {
     pub extra_timings: Vec<(String, f64)>,
     /// How a hands-free recording ended.
     pub ended_by: Option<crate::turn::EndedBy>,
+    /// Entered in the history and saved while it was recorded (else it is saved first thing).
+    pub saved: Option<super::journal::Saved>,
 }
 
 impl Job {
@@ -83,6 +89,7 @@ impl Job {
             capture_error: None,
             extra_timings: Vec::new(),
             ended_by: None,
+            saved: None,
         }
     }
 }
@@ -120,11 +127,19 @@ impl Pipeline {
         let mut timings = job.extra_timings.clone();
         let audio_s = job.samples.len() as f64 / f64::from(crate::SAMPLE_RATE);
         let t = Instant::now();
-        let audio_path = self.save_audio(&job.samples);
-        let id = self
-            .history
-            .as_ref()
-            .and_then(|h| h.record(audio_path.as_deref(), audio_s).ok());
+        let saved = job.saved.clone().unwrap_or_else(|| {
+            let audio_path = self.save_audio(&job.samples);
+            let history_id = self
+                .history
+                .as_ref()
+                .and_then(|h| h.record(audio_path.as_deref(), audio_s).ok());
+            super::journal::Saved {
+                history_id,
+                audio_path,
+                error: None,
+            }
+        });
+        let id = saved.history_id;
         timings.push(("save".into(), ms_since(t)));
         let mut report = DictationReport {
             history_id: id,
@@ -133,6 +148,7 @@ impl Pipeline {
             cleanup_reason: None,
             delivered: false,
             error: job.capture_error.clone(),
+            warning: saved.error,
             timings: Vec::new(),
             ended_by: job.ended_by,
         };
@@ -269,6 +285,66 @@ impl Pipeline {
                 .set_cleanup(id, &outcome)
                 .map_err(|e| e.to_string())?;
             text = outcome.text().to_string();
+        }
+        Ok(text)
+    }
+
+    /// The dictations a killed process left behind: their audio is repaired and transcribed,
+    /// the text kept in the history (status recovered). Nothing is typed.
+    pub fn recover(&mut self, job_settings: &Job) -> Vec<super::Recovered> {
+        let Some(history) = &self.history else {
+            return Vec::new();
+        };
+        let entries = match history.interrupted() {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::warn!("cannot look for interrupted dictations: {e}");
+                return Vec::new();
+            }
+        };
+        let mut recovered = Vec::new();
+        for entry in entries {
+            tracing::info!("recovering interrupted dictation {}", entry.id);
+            let result = self.recover_one(&entry, job_settings);
+            if let Err(e) = &result {
+                tracing::warn!("interrupted dictation {} not recovered: {e}", entry.id);
+            }
+            let (text, error) = match result {
+                Ok(text) => (Some(text), None),
+                Err(e) => (None, Some(e)),
+            };
+            recovered.push(super::Recovered {
+                id: entry.id,
+                text,
+                error,
+            });
+        }
+        recovered
+    }
+
+    fn recover_one(&mut self, entry: &crate::history::Entry, job: &Job) -> Result<String, String> {
+        let history = self.history.as_ref().ok_or("history is off")?;
+        let give_up = |why: String| {
+            let _ = history.set_status(entry.id, Status::Failed, Some(&why));
+            why
+        };
+        let Some(audio) = &entry.audio_path else {
+            return Err(give_up("interrupted before its audio was saved".into()));
+        };
+        // Written up to the kill; the header may lag behind the samples.
+        let samples = crate::audio::wav::repair(audio)
+            .map_err(|e| give_up(format!("interrupted, and its audio is unreadable: {e}")))?;
+        self.note(
+            "audio length",
+            history.set_audio_length(entry.id, crate::audio::seconds(samples)),
+        );
+        // Without a model it stays interrupted, for the next try.
+        let text = self.retranscribe(entry.id, job)?;
+        if let Some(history) = &self.history {
+            self.note(
+                "status",
+                history.set_status(entry.id, Status::Recovered, None),
+            );
         }
         Ok(text)
     }

@@ -16,6 +16,11 @@ pub(super) enum TurnMsg {
         params: EndParams,
     },
     Audio(Vec<f32>),
+    /// The transcript of the recording's first `through` samples (decoded while listening).
+    Transcript {
+        text: String,
+        through: usize,
+    },
     /// The recording ended some other way (a tap, Esc, a failed device).
     Stop,
 }
@@ -61,13 +66,7 @@ impl Listener {
                     match watcher.push(&block) {
                         Ok(Some(end)) => {
                             active = None;
-                            tracing::info!(
-                                "hands-free dictation ended by {:?}, {:.0} ms after the \
-                                 last speech",
-                                end.ended_by,
-                                end.end_wait_ms
-                            );
-                            let _ = self.done.send(Input::TurnEnded(seq, end));
+                            self.ended(seq, end);
                         }
                         Ok(None) => {}
                         Err(e) => {
@@ -78,9 +77,27 @@ impl Listener {
                         }
                     }
                 }
+                TurnMsg::Transcript { text, through } => {
+                    let (Some(seq), Some(watcher)) = (active, self.watcher.as_mut()) else {
+                        continue;
+                    };
+                    if let Some(end) = watcher.transcript(through, &text) {
+                        active = None;
+                        self.ended(seq, end);
+                    }
+                }
                 TurnMsg::Stop => active = None,
             }
         }
+    }
+
+    fn ended(&self, seq: u64, end: crate::turn::TurnEnd) {
+        tracing::info!(
+            "hands-free dictation ended by {:?}, {:.0} ms after the last speech",
+            end.ended_by,
+            end.end_wait_ms
+        );
+        let _ = self.done.send(Input::TurnEnded(seq, end));
     }
 
     /// The VAD is needed; without Smart Turn, silence alone ends a dictation (and the user is

@@ -14,12 +14,21 @@ pub(super) enum WorkerMsg {
     /// A recording is starting (batch): make sure the model is loaded meanwhile.
     Prepare,
     /// A recording is starting and is decoded while it goes.
-    StreamStart(Box<TranscribeOptions>),
+    /// Decode while recording; at pauses of this many ms when given (else the engine's).
+    StreamStart(Box<TranscribeOptions>, Option<u32>),
     Audio(Vec<f32>),
     StreamCancel,
     Job(Box<Job>),
     Settings(Box<Settings>),
     Retranscribe(i64, Box<Job>),
+    /// Transcribe the dictations a killed process left behind (nothing is typed).
+    Recover(Box<Job>),
+}
+
+/// Work on past dictations that waits while a stream uses the recogniser's VAD.
+enum Deferred {
+    Retranscribe(i64, Box<Job>),
+    Recover(Box<Job>),
 }
 
 pub(super) struct Worker {
@@ -28,10 +37,10 @@ pub(super) struct Worker {
     done: Sender<Input>,
     stream: Option<StreamingTranscription>,
     /// Re-transcriptions asked for while streaming (they would disturb the stream's VAD).
-    deferred: Vec<(i64, Box<Job>)>,
+    deferred: Vec<Deferred>,
     last_used: Instant,
-    /// The text-so-far last reported, so only changes are sent.
-    partial_sent: String,
+    /// The text-so-far (and what it covers) last reported, so only changes are sent.
+    partial_sent: (String, usize),
     /// Set by the coordinator when the key comes up.
     released: crate::stt::StopFlag,
 }
@@ -50,7 +59,7 @@ impl Worker {
             stream: None,
             deferred: Vec::new(),
             last_used: Instant::now(),
-            partial_sent: String::new(),
+            partial_sent: Default::default(),
             released,
         }
     }
@@ -86,26 +95,31 @@ impl Worker {
                 self.ensure_loaded(false);
                 self.pipeline.output.prepare();
             }
-            WorkerMsg::StreamStart(options) => {
+            WorkerMsg::StreamStart(options, pause_ms) => {
                 self.ensure_loaded(false);
                 self.pipeline.output.prepare();
                 self.stream = self.pipeline.transcriber.as_mut().map(|t| {
-                    StreamingTranscription::with_release_flag(
+                    let stream = StreamingTranscription::with_release_flag(
                         t,
                         *options,
                         Some(self.released.clone()),
-                    )
+                    );
+                    match pause_ms {
+                        Some(ms) => stream.decoding_at_pauses_of(ms),
+                        None => stream,
+                    }
                 });
-                self.partial_sent.clear();
+                self.partial_sent = Default::default();
             }
             WorkerMsg::Audio(block) => {
                 if let (Some(stream), Some(t)) =
                     (self.stream.as_mut(), self.pipeline.transcriber.as_mut())
                 {
                     stream.push(t, &block);
-                    let partial = stream.partial_text();
+                    let partial = (stream.partial_text(), stream.partial_through());
                     if partial != self.partial_sent {
-                        let _ = self.done.send(Input::Partial(partial.clone()));
+                        let (text, through) = partial.clone();
+                        let _ = self.done.send(Input::Partial(text, through));
                         self.partial_sent = partial;
                     }
                 }
@@ -138,15 +152,29 @@ impl Worker {
                 super::reload(&mut self.pipeline, &settings);
                 self.settings = *settings;
             }
-            WorkerMsg::Retranscribe(id, job) => {
-                if self.stream.is_some() {
-                    self.deferred.push((id, job));
-                } else {
-                    return self.retranscribe(id, &job);
-                }
-            }
+            WorkerMsg::Retranscribe(id, job) => return self.past(Deferred::Retranscribe(id, job)),
+            WorkerMsg::Recover(job) => return self.past(Deferred::Recover(job)),
         }
         true
+    }
+
+    /// Work on past dictations: now, or after the dictation being recorded.
+    fn past(&mut self, work: Deferred) -> bool {
+        if self.stream.is_some() {
+            self.deferred.push(work);
+            return true;
+        }
+        match work {
+            Deferred::Retranscribe(id, job) => self.retranscribe(id, &job),
+            Deferred::Recover(job) => self.recover(&job),
+        }
+    }
+
+    fn recover(&mut self, job: &Job) -> bool {
+        self.ensure_loaded(false);
+        let recovered = self.pipeline.recover(job);
+        self.last_used = Instant::now();
+        self.done.send(Input::Recovered(recovered)).is_ok()
     }
 
     fn retranscribe(&mut self, id: i64, job: &Job) -> bool {
@@ -157,8 +185,8 @@ impl Worker {
     }
 
     fn run_deferred(&mut self) -> bool {
-        for (id, job) in std::mem::take(&mut self.deferred) {
-            if !self.retranscribe(id, &job) {
+        for work in std::mem::take(&mut self.deferred) {
+            if !self.past(work) {
                 return false;
             }
         }

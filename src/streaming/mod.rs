@@ -115,6 +115,14 @@ impl StreamingTranscription {
         }
     }
 
+    /// Decode at pauses of `ms` instead of the engine's default. Hands-free uses the pause at
+    /// which the end-of-turn model is asked, so the transcript it also needs comes early.
+    pub fn decoding_at_pauses_of(mut self, ms: u32) -> Self {
+        self.params.pause_ms = ms;
+        self.tracker = PauseTracker::new(&self.params);
+        self
+    }
+
     fn is_released(&self) -> bool {
         self.released
             .as_ref()
@@ -133,6 +141,18 @@ impl StreamingTranscription {
         match &self.speculative {
             Some(s) => join_text(&self.committed.text, &s.decoded.text),
             None => self.committed.text.clone(),
+        }
+    }
+
+    /// How many samples of the recording [`partial_text`](Self::partial_text) covers: up to
+    /// the end of the latest decode.
+    pub fn partial_through(&self) -> usize {
+        if self.live {
+            return self.samples.len();
+        }
+        match &self.speculative {
+            Some(s) => self.frame_sample(s.end),
+            None => self.frame_sample(self.tracker.pending_start()),
         }
     }
 

@@ -39,6 +39,11 @@ pub struct EndParams {
     pub max_ms: u32,
     /// Without any speech for this long, give up.
     pub wait_for_speech_ms: u32,
+    /// When the model says finished, also wait for the transcript of the speech so far (decoded
+    /// while listening) and end only if it reads finished too (see [`reads_finished`]).
+    ///
+    /// [`reads_finished`]: super::reads_finished
+    pub read_transcript: bool,
 }
 
 impl EndParams {
@@ -54,6 +59,7 @@ impl EndParams {
         end_silence_ms: 3000,
         max_ms: 300_000,
         wait_for_speech_ms: 10_000,
+        read_transcript: true,
     };
 }
 
@@ -83,7 +89,19 @@ pub struct TurnTracker {
     speech_end: usize,
     /// The model was already asked about the current pause.
     asked_this_pause: bool,
+    /// The model said finished; the transcript up to this frame must read finished too.
+    /// Only speech long enough to count (not a breath or a click) calls that off.
+    awaiting_transcript: Option<usize>,
+    /// Speech frames in a row.
+    voiced_run: usize,
+    /// The latest transcript: the sample it covers up to, and whether it reads finished.
+    transcript: Option<(usize, bool)>,
 }
+
+/// Voice this long after a finished-sounding pause means the speaker went on (shorter: a
+/// breath or a click). Measured: the noise after "… for your country" in the JFK clip is two
+/// VAD frames (64 ms) of "voice"; a resumed word is voiced for far longer than 100 ms.
+const RESUMED_SPEECH_MS: u32 = 100;
 
 const FRAME_MS: f64 = FRAME_SAMPLES as f64 * 1000.0 / crate::SAMPLE_RATE as f64;
 
@@ -100,6 +118,9 @@ impl TurnTracker {
             heard_speech: false,
             speech_end: 0,
             asked_this_pause: false,
+            awaiting_transcript: None,
+            voiced_run: 0,
+            transcript: None,
         }
     }
 
@@ -110,6 +131,12 @@ impl TurnTracker {
         if self.heard_speech && p >= self.vad.threshold {
             self.speech_end = self.frames;
             self.asked_this_pause = false;
+            self.voiced_run += 1;
+            if self.voiced_run >= frames(RESUMED_SPEECH_MS) {
+                self.awaiting_transcript = None;
+            }
+        } else {
+            self.voiced_run = 0;
         }
         self.step()
     }
@@ -138,7 +165,35 @@ impl TurnTracker {
 
     /// The model's answer to the last [`Step::Judge`].
     pub fn judged(&mut self, p_finished: f32) -> Step {
-        if p_finished > self.params.finished_above {
+        if p_finished <= self.params.finished_above {
+            return Step::Listen;
+        }
+        if !self.params.read_transcript {
+            return Step::End(EndedBy::Turn);
+        }
+        // After a breath, the speech the model first judged is still what must read finished.
+        self.awaiting_transcript.get_or_insert(self.speech_end);
+        self.read()
+    }
+
+    /// The transcript of the first `through` samples, and whether it reads finished.
+    pub fn transcript(&mut self, through: usize, finished: bool) -> Step {
+        self.transcript = Some((through, finished));
+        self.read()
+    }
+
+    /// Decide a finished-sounding pause once the transcript covers its speech.
+    fn read(&mut self) -> Step {
+        let (Some(speech_end), Some((through, finished))) =
+            (self.awaiting_transcript, self.transcript)
+        else {
+            return Step::Listen;
+        };
+        if through < speech_end * FRAME_SAMPLES {
+            return Step::Listen;
+        }
+        self.awaiting_transcript = None;
+        if finished {
             Step::End(EndedBy::Turn)
         } else {
             Step::Listen
@@ -162,6 +217,7 @@ mod tests {
         end_silence_ms: 3000,
         max_ms: 60_000,
         wait_for_speech_ms: 10_000,
+        read_transcript: false,
     };
 
     fn run(tracker: &mut TurnTracker, p: f32, ms: u32) -> Vec<Step> {
@@ -231,5 +287,51 @@ mod tests {
         let mut t = TurnTracker::new(params, VadParams::default(), true);
         let steps = run(&mut t, 0.9, 5100);
         assert_eq!(interesting(&steps)[0], Step::End(EndedBy::Max));
+    }
+
+    #[test]
+    fn a_finished_sounding_pause_waits_for_the_transcript_to_read_finished() {
+        let params = EndParams {
+            read_transcript: true,
+            ..PARAMS
+        };
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
+        assert_eq!(t.judged(0.9), Step::Listen, "no transcript yet");
+        // A transcript of earlier speech does not decide this pause.
+        assert_eq!(t.transcript(8000, true), Step::Listen);
+        assert_eq!(
+            t.transcript(20_000, false),
+            Step::Listen,
+            "reads unfinished"
+        );
+        // Listening goes on: the next pause is judged again, and a transcript that already
+        // covers it decides as soon as the model says finished.
+        run(&mut t, 0.9, 500);
+        assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
+        assert_eq!(t.transcript(40_000, true), Step::Listen, "not asked yet");
+        assert_eq!(t.judged(0.9), Step::End(EndedBy::Turn));
+        // A breath after a finished-sounding pause does not call the wait off; speech does.
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        assert_eq!(t.judged(0.9), Step::Listen);
+        run(&mut t, 0.9, 64);
+        assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
+        assert_eq!(t.judged(0.3), Step::Listen);
+        assert_eq!(t.transcript(17_000, true), Step::End(EndedBy::Turn));
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        assert_eq!(t.judged(0.9), Step::Listen);
+        run(&mut t, 0.9, 400);
+        assert_eq!(t.transcript(17_000, true), Step::Listen, "speech went on");
+        // A model that hears no end is not overruled by the transcript.
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        assert_eq!(t.transcript(40_000, true), Step::Listen);
+        assert_eq!(t.judged(0.1), Step::Listen);
     }
 }

@@ -4,8 +4,10 @@
 mod end;
 pub mod features;
 mod smart_turn;
+mod text;
 mod watcher;
 
 pub use end::{EndParams, EndedBy, Step, TurnTracker};
 pub use smart_turn::{SmartTurn, TurnError};
+pub use text::reads_finished;
 pub use watcher::{TurnEnd, TurnWatcher};

@@ -78,12 +78,7 @@ impl TurnWatcher {
                 Step::Judge => self.judge(start + FRAME_SAMPLES),
                 step => (step, 0.0),
             };
-            if let (Step::End(ended_by), judge_ms) = step {
-                let end = TurnEnd {
-                    ended_by,
-                    end_wait_ms: self.tracker.end_wait_ms() + judge_ms,
-                };
-                self.ended = Some(end);
+            if let Some(end) = self.ended_by(step) {
                 return Ok(Some(end));
             }
         }
@@ -92,6 +87,30 @@ impl TurnWatcher {
             self.recent.drain(..self.recent.len() - keep);
         }
         Ok(None)
+    }
+
+    /// The transcript of the first `through` samples of this dictation (see
+    /// [`EndParams::read_transcript`]). Returns the end if it decides one.
+    pub fn transcript(&mut self, through: usize, text: &str) -> Option<TurnEnd> {
+        if self.ended.is_some() {
+            return self.ended;
+        }
+        let step = self
+            .tracker
+            .transcript(through, super::reads_finished(text));
+        self.ended_by((step, 0.0))
+    }
+
+    fn ended_by(&mut self, (step, judge_ms): (Step, f64)) -> Option<TurnEnd> {
+        let Step::End(ended_by) = step else {
+            return None;
+        };
+        let end = TurnEnd {
+            ended_by,
+            end_wait_ms: self.tracker.end_wait_ms() + judge_ms,
+        };
+        self.ended = Some(end);
+        Some(end)
     }
 
     /// Ask the model about the audio up to `upto`; its cost counts towards the wait.

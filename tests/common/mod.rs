@@ -209,6 +209,7 @@ pub fn utter_bin() -> PathBuf {
 pub mod desktop_app;
 pub mod portal;
 pub mod sway;
+pub mod tmpfs;
 pub mod virtual_mic;
 
 pub mod llm_server;

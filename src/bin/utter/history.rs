@@ -16,6 +16,9 @@ pub enum HistoryCommand {
     Last,
     /// Delete a dictation and its audio.
     Delete { id: i64 },
+    /// Transcribe the dictations a killed or crashed Utter left behind (listed as
+    /// "interrupted"); their text goes to the history, nothing is typed.
+    Recover(crate::recover::RecoverArgs),
 }
 
 #[derive(Args)]
@@ -43,9 +46,19 @@ fn summary(e: &Entry) -> String {
 }
 
 pub fn run(cmd: HistoryCommand) -> Result<ExitCode> {
+    if let HistoryCommand::Recover(args) = &cmd {
+        return crate::recover::run(args);
+    }
     let history = History::open_default()?;
+    if let Some(warning) = history.set_aside_warning() {
+        eprintln!("warning: {warning}");
+    }
     match cmd {
         HistoryCommand::List(args) => {
+            // Dictations whose process is gone show as interrupted until recovered.
+            if let Err(e) = history.interrupted() {
+                eprintln!("warning: cannot look for interrupted dictations: {e}");
+            }
             for entry in history.search(&args.query, args.limit)? {
                 if args.json {
                     println!("{}", serde_json::to_string(&entry)?);
@@ -65,6 +78,7 @@ pub fn run(cmd: HistoryCommand) -> Result<ExitCode> {
             history.delete(id)?;
             println!("deleted dictation {id}");
         }
+        HistoryCommand::Recover(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

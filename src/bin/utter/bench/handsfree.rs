@@ -4,6 +4,7 @@
 //! and 2 s: how many of the paused copies are cut at the pause, and — through the session,
 //! as the app runs it — how long from the end of the speech until the text is ready.
 
+use std::collections::VecDeque;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
@@ -14,9 +15,10 @@ use utter::audio::SimulatedMicrophone;
 use utter::eval::corpus::Clip;
 use utter::hotkey::Mode;
 use utter::models::ModelStore;
-use utter::session::{Input, Session, SessionEvent, State};
+use utter::session::{Input, Job, Session, SessionEvent, State};
 use utter::settings::{Settings, Until};
-use utter::transcriber::Transcriber;
+use utter::streaming::StreamingTranscription;
+use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
@@ -37,6 +39,8 @@ pub struct RuleRow {
     pub rule: String,
     /// Paused copies ended at their mid-sentence pause.
     pub early_cuts: usize,
+    /// The clips of those.
+    pub cut_clips: Vec<String>,
     pub paused: usize,
     /// Finished clips the end-of-turn model ended (the others waited for the silence limit).
     pub ended_by_turn: usize,
@@ -70,19 +74,24 @@ fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
     let mut rules = Vec::new();
     for &pause_ms in &variants.pauses_ms {
         for &finished_above in &variants.thresholds {
-            let params = EndParams {
-                pause_ms,
-                finished_above,
-                ..semantic
-            };
-            let name = format!("end of turn {pause_ms} ms, p > {finished_above}");
-            rules.push((name, params));
+            for read_transcript in [false, true] {
+                let params = EndParams {
+                    pause_ms,
+                    finished_above,
+                    read_transcript,
+                    ..semantic
+                };
+                let also = if read_transcript { " + transcript" } else { "" };
+                let name = format!("end of turn {pause_ms} ms, p > {finished_above}{also}");
+                rules.push((name, params));
+            }
         }
     }
     for ms in [500, 1000, 2000] {
         let params = EndParams {
             semantic: false,
             end_silence_ms: ms,
+            read_transcript: false,
             ..semantic
         };
         rules.push((format!("silence {:.1} s", f64::from(ms) / 1000.0), params));
@@ -92,6 +101,7 @@ fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
 
 /// A finished clip and its copy with a pause in mid-sentence.
 struct Case {
+    name: String,
     whole: Vec<f32>,
     whole_speech_end: usize,
     paused: Option<(Vec<f32>, usize)>,
@@ -112,6 +122,11 @@ fn cases(clips: &[Clip]) -> Vec<Case> {
                 (audio, speech_end + pause.len())
             });
             Some(Case {
+                name: clip
+                    .path
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 whole: clip.samples.clone(),
                 whole_speech_end: speech_end,
                 paused,
@@ -194,23 +209,65 @@ fn mid_sentence_gap(samples: &[f32]) -> Option<usize> {
     best.map(|w| w * WINDOW)
 }
 
-/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended, and how.
-fn watch(watcher: &mut TurnWatcher, params: EndParams, audio: &[f32]) -> Result<(usize, TurnEnd)> {
+/// Decodes while listening, as the session's worker does, for rules that read the transcript.
+struct Reader<'a> {
+    transcriber: &'a mut Transcriber,
+    options: TranscribeOptions,
+}
+
+const BLOCK: usize = SR / 10;
+
+/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended, and how. With a
+/// reader, each block is also decoded as the session does while listening, and its transcript
+/// reaches the watcher when that decode would have finished (the decoder runs beside the
+/// listener and queues blocks while busy).
+fn watch(
+    watcher: &mut TurnWatcher,
+    params: EndParams,
+    audio: &[f32],
+    reader: Option<&mut Reader>,
+) -> Result<(usize, TurnEnd)> {
     watcher.restart(params);
     // Silence long enough for any rule to end it (no speech heard: the wait for speech).
     let tail_ms = params.wait_for_speech_ms.max(params.end_silence_ms) + 1000;
     let mut fed = audio.to_vec();
     fed.extend(std::iter::repeat_n(0.0, tail_ms as usize * SR / 1000));
-    for (i, block) in fed.chunks(SR / 10).enumerate() {
+    let mut stream = reader.filter(|_| params.read_transcript).map(|r| {
+        let stream = StreamingTranscription::new(r.transcriber, r.options.clone());
+        (stream.decoding_at_pauses_of(params.pause_ms), r)
+    });
+    // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
+    let mut decoder_free_at = 0.0f64;
+    let mut in_flight: VecDeque<(f64, usize, String)> = VecDeque::new();
+    for (i, block) in fed.chunks(BLOCK).enumerate() {
+        let now = ((i + 1) * BLOCK) as f64 / SR as f64;
+        if let Some((stream, reader)) = stream.as_mut() {
+            let started = Instant::now();
+            stream.push(reader.transcriber, block);
+            decoder_free_at = decoder_free_at.max(now) + started.elapsed().as_secs_f64();
+            in_flight.push_back((
+                decoder_free_at,
+                stream.partial_through(),
+                stream.partial_text(),
+            ));
+        }
         if let Some(end) = watcher.push(block)? {
-            return Ok(((i + 1) * SR / 10, end));
+            return Ok(((i + 1) * BLOCK, end));
+        }
+        while in_flight.front().is_some_and(|(at, _, _)| *at <= now) {
+            let Some((_, through, text)) = in_flight.pop_front() else {
+                break;
+            };
+            if let Some(end) = watcher.transcript(through, &text) {
+                return Ok(((i + 1) * BLOCK, end));
+            }
         }
     }
     bail!("a dictation never ended")
 }
 
 pub fn run(
-    transcriber: Transcriber,
+    mut transcriber: Transcriber,
     settings: Settings,
     clips: &[Clip],
     runs: usize,
@@ -229,49 +286,65 @@ pub fn run(
         VadParams::default(),
     );
     let cases = cases(clips);
-    let mut session = HandsFreeSession::start(transcriber, settings);
-    let mut rows = Vec::new();
+    let mut reader = Reader {
+        transcriber: &mut transcriber,
+        options: Job::from_settings(Vec::new(), Instant::now(), &settings).options,
+    };
+    // Where each rule ends each dictation (decoding as the session does where it reads the
+    // transcript), then how long the text takes through the session.
+    let mut measured = Vec::new();
     for (name, params) in rules(variants) {
         progress(&format!("hands-free: {name}"));
-        let mut early_cuts = 0;
-        let mut paused = 0;
+        let mut row = RuleRow {
+            rule: name,
+            early_cuts: 0,
+            cut_clips: Vec::new(),
+            paused: 0,
+            ended_by_turn: 0,
+            finished: cases.len(),
+            end_wait_p50: 0.0,
+            end_wait_p95: 0.0,
+            text_ready_p50: 0.0,
+            text_ready_p95: 0.0,
+            runs: 0,
+        };
         let mut waits = Vec::new();
-        let mut ended_by_turn = 0;
         // Whole clips the rule let finish (not cut before their speech ended).
         let mut uncut = Vec::new();
         for case in &cases {
             if let Some((audio, speech_end)) = &case.paused {
-                paused += 1;
-                let (ended_at, _) = watch(&mut watcher, params, audio)?;
+                row.paused += 1;
+                let (ended_at, _) = watch(&mut watcher, params, audio, Some(&mut reader))?;
                 // Ended before the speech did (a VAD frame of slack): cut at the pause.
                 if ended_at + 512 < *speech_end {
-                    early_cuts += 1;
+                    row.early_cuts += 1;
+                    row.cut_clips.push(case.name.clone());
                 }
             }
-            let (ended_at, end) = watch(&mut watcher, params, &case.whole)?;
+            let (ended_at, end) = watch(&mut watcher, params, &case.whole, Some(&mut reader))?;
             waits.push(end.end_wait_ms);
-            ended_by_turn += usize::from(end.ended_by == EndedBy::Turn);
+            row.ended_by_turn += usize::from(end.ended_by == EndedBy::Turn);
             if ended_at >= case.whole_speech_end {
                 uncut.push(case);
             }
         }
+        row.end_wait_p50 = round(percentile(&waits, 50.0));
+        row.end_wait_p95 = round(percentile(&waits, 95.0));
+        measured.push((row, params, uncut));
+    }
+    let mut session = HandsFreeSession::start(transcriber, settings);
+    let mut rows = Vec::new();
+    for (mut row, params, uncut) in measured {
+        progress(&format!("hands-free: {} through the session", row.rule));
         // Dictations cut before their speech ended have no "text after the speech".
         let mut ready = Vec::new();
         for case in uncut.into_iter().take(runs) {
             ready.push(session.text_ready_ms(params, &case.whole, case.whole_speech_end)?);
         }
-        rows.push(RuleRow {
-            rule: name,
-            early_cuts,
-            paused,
-            ended_by_turn,
-            finished: cases.len(),
-            end_wait_p50: round(percentile(&waits, 50.0)),
-            end_wait_p95: round(percentile(&waits, 95.0)),
-            text_ready_p50: round(percentile(&ready, 50.0)),
-            text_ready_p95: round(percentile(&ready, 95.0)),
-            runs: ready.len(),
-        });
+        row.text_ready_p50 = round(percentile(&ready, 50.0));
+        row.text_ready_p95 = round(percentile(&ready, 95.0));
+        row.runs = ready.len();
+        rows.push(row);
     }
     Ok(HandsFreeReport {
         model,
@@ -317,6 +390,9 @@ impl HandsFreeSession {
             Until::Silence
         };
         hf.end_silence_ms = params.end_silence_ms;
+        hf.pause_ms = params.pause_ms;
+        hf.finished_above = params.finished_above;
+        hf.read_transcript = params.read_transcript;
         self.session
             .send(Input::Settings(Box::new(self.settings.clone())));
         let mut fed = audio.to_vec();
