@@ -179,7 +179,9 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         names,
         [
             "end of turn 200 ms, p > 0.5",
+            "end of turn 200 ms, p > 0.5 + transcript",
             "end of turn 200 ms, p > 0.9",
+            "end of turn 200 ms, p > 0.9 + transcript",
             "silence 0.5 s",
             "silence 1.0 s",
             "silence 2.0 s"
@@ -193,9 +195,49 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
     }
     // A silence rule waits its timeout (to the next VAD frame) after the last word.
     let wait = |i: usize| rules[i]["end_wait_p50"].as_f64().unwrap();
-    assert!((500.0..560.0).contains(&wait(2)), "{}", rules[2]);
-    assert!((2000.0..2060.0).contains(&wait(4)), "{}", rules[4]);
-    // The short timeout cuts more of the paused sentences than the long one.
+    assert!((500.0..560.0).contains(&wait(4)), "{}", rules[4]);
+    assert!((2000.0..2060.0).contains(&wait(6)), "{}", rules[6]);
+    // The short timeout cuts more of the paused sentences than the long one, and reading the
+    // transcript never cuts more than the model alone; each cut names its clip.
     let cuts = |i: usize| rules[i]["early_cuts"].as_u64().unwrap();
-    assert!(cuts(2) > cuts(4), "{rules:?}");
+    assert!(cuts(4) > cuts(6), "{rules:?}");
+    assert!(cuts(1) <= cuts(0) && cuts(3) <= cuts(2), "{rules:?}");
+    for r in rules {
+        assert_eq!(r["cut_clips"].as_array().unwrap().len() as u64, r["early_cuts"].as_u64().unwrap());
+    }
+}
+
+#[test]
+fn a_long_hold_keeps_memory_bounded_and_delivers_the_whole_text() {
+    let data = tempfile::tempdir().unwrap();
+    let corpus = shared_dir().join("eval");
+    // Two minutes of speech, played three times faster than real time (the bench runs ten
+    // minutes at real pace: README).
+    let args = [
+        "--long-hold",
+        "120",
+        "--pace",
+        "3",
+        "--model",
+        "tiny.en-q8_0",
+        "--language",
+        "en",
+        "--threads",
+        "1",
+        "--json",
+    ];
+    let out = bench(&args, &corpus, data.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    let figure = |k: &str| report[k].as_f64().unwrap_or(f64::NAN);
+    assert!(figure("audio_s") >= 120.0, "{report}");
+    assert!(figure("wer") < 20.0, "the whole hold is transcribed: {report}");
+    assert!(figure("words") > 200.0, "{report}");
+    assert_eq!(figure("saved_audio_s"), figure("audio_s"), "all of it on disk: {report}");
+    // Memory grows by the audio the app holds (the recording and the stream's copy), not by
+    // anything per second beyond it.
+    let audio = figure("audio_mb_per_minute");
+    assert!(figure("rss_mb_per_audio_minute") < 3.0 * audio, "{report}");
+    assert!(figure("rss_peak_mb") > figure("rss_start_mb"), "{report}");
 }

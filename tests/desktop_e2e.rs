@@ -250,26 +250,47 @@ fn silence_and_a_cancelled_dictation_type_nothing() {
 }
 
 #[test]
-fn a_corrupt_settings_file_starts_with_defaults_and_keeps_a_backup() {
+fn corrupt_settings_and_history_start_with_defaults_and_a_new_history_keeping_both_aside() {
     let x = XServer::start();
     let mic = VirtualMic::start();
     let dir = tempfile::tempdir().unwrap();
-    let app = start(&x, &mic, dir.path(), "hotkey = [this is not toml\n");
+    let target = TerminalTarget::open(&x, dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let garbage = b"SQLite format 3? no: a disk error wrote this".repeat(200);
+    std::fs::write(data.join("history.sqlite3"), &garbage).unwrap();
+    let mut app = start(&x, &mic, dir.path(), "hotkey = [this is not toml\n");
     let log = app.log_text();
     assert!(log.contains("could not be read"), "{log}");
     let config = dir.path().join("config");
-    let backups: Vec<String> = std::fs::read_dir(&config)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with("settings.toml.corrupt-"))
-        .collect();
+    let aside = |folder: &Path, prefix: &str| -> Vec<PathBuf> {
+        std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with(prefix) && !name.ends_with("-wal") && !name.ends_with("-shm")
+            })
+            .collect()
+    };
+    let backups = aside(&config, "settings.toml.corrupt-");
     assert_eq!(backups.len(), 1, "{backups:?}");
-    let kept = std::fs::read_to_string(config.join(&backups[0])).unwrap();
+    let kept = std::fs::read_to_string(&backups[0]).unwrap();
     assert_eq!(kept, "hotkey = [this is not toml\n");
     assert!(
         log.contains("hold Ctrl+Alt+Space to dictate"),
         "defaults in force:\n{log}"
     );
+    // The history too: kept aside as it was, said so, and dictation goes on with a new one.
+    let histories = aside(&data, "history.sqlite3.corrupt-");
+    assert_eq!(histories.len(), 1, "{histories:?}");
+    assert_eq!(std::fs::read(&histories[0]).unwrap(), garbage);
+    assert!(log.contains("the dictation history could not be read"), "{log}");
+    x.focus(&target.window);
+    dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    assert!(utter::eval::word_error_rate(JFK, &typed) <= 0.15, "{typed:?}");
+    assert_eq!(app.last_dictation().status, utter::history::Status::Delivered);
 }
 
 #[test]

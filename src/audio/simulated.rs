@@ -19,15 +19,24 @@ pub struct SimulatedMicrophone {
     queue: Arc<Mutex<VecDeque<Vec<f32>>>>,
     /// Told when a stream has played its whole clip (the moment to "release the key").
     played: Arc<Mutex<Option<Sender<Instant>>>>,
+    /// Seconds of audio per second of time (1: real time).
+    pace: f64,
 }
 
 impl SimulatedMicrophone {
     /// Returns the source and a receiver that gets the time each clip finished playing.
     pub fn new() -> (SimulatedMicrophone, Receiver<Instant>) {
+        SimulatedMicrophone::with_pace(1.0)
+    }
+
+    /// Like [`new`](Self::new), playing `pace` times faster than real time (long holds in
+    /// the benchmark and the tests).
+    pub fn with_pace(pace: f64) -> (SimulatedMicrophone, Receiver<Instant>) {
         let (tx, rx) = channel();
         let mic = SimulatedMicrophone {
             queue: Arc::default(),
             played: Arc::new(Mutex::new(Some(tx))),
+            pace: pace.max(0.01),
         };
         (mic, rx)
     }
@@ -47,6 +56,7 @@ impl CaptureSource for SimulatedMicrophone {
         let clip = lock(&self.queue).pop_front().unwrap_or_default();
         Ok(Box::new(SimulatedStream {
             clip: Arc::new(clip),
+            pace: self.pace,
             recorded: Arc::default(),
             stop: Arc::default(),
             feeder: Mutex::new(None),
@@ -57,6 +67,7 @@ impl CaptureSource for SimulatedMicrophone {
 
 struct SimulatedStream {
     clip: Arc<Vec<f32>>,
+    pace: f64,
     recorded: Arc<Mutex<Vec<f32>>>,
     stop: Arc<AtomicBool>,
     feeder: Mutex<Option<JoinHandle<()>>>,
@@ -72,11 +83,13 @@ impl CaptureStream for SimulatedStream {
             Arc::clone(&self.stop),
         );
         let played = self.played.clone();
+        let pace = self.pace;
         let handle = std::thread::spawn(move || {
             let start = Instant::now();
             for (i, block) in clip.chunks(BLOCK).enumerate() {
                 // Block i is "captured" once its last sample has been spoken.
-                let due = start + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK));
+                let due = start
+                    + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK) / pace);
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
                 if stop.load(Ordering::Relaxed) {
                     return;

@@ -14,7 +14,7 @@ use utter::history::{Entry, History};
 use utter::hotkey::Mode;
 use utter::output::NoOutput;
 use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent, State};
-use utter::settings::{Settings, Strategy, Until};
+use utter::settings::{Settings, Until};
 use utter::turn::EndedBy;
 
 use crate::cleanup::{self, CleanupSwitch};
@@ -42,7 +42,7 @@ pub struct ListenArgs {
     /// Decode while recording (`streaming`, the text is ready sooner) or after (`batch`);
     /// default: the settings' choice.
     #[arg(long, value_enum)]
-    strategy: Option<StrategyArg>,
+    strategy: Option<crate::StrategyArg>,
     #[command(flatten)]
     recognition: RecognitionArgs,
     #[command(flatten)]
@@ -55,11 +55,6 @@ enum UntilArg {
     Silence,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum StrategyArg {
-    Streaming,
-    Batch,
-}
 
 pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     let settings = listen_settings(args, cleanup::load_settings()?);
@@ -140,10 +135,7 @@ fn listen_settings(args: &ListenArgs, mut settings: Settings) -> Settings {
     settings.vocabulary.retain(|w| !w.is_empty());
     settings.speed.audio_context = r.audio_ctx.into();
     if let Some(strategy) = args.strategy {
-        settings.speed.strategy = match strategy {
-            StrategyArg::Streaming => Strategy::Streaming,
-            StrategyArg::Batch => Strategy::Batch,
-        };
+        settings.speed.strategy = strategy.into();
     }
     let hf = &mut settings.hands_free;
     hf.until = match args.until {

@@ -86,6 +86,22 @@ pub struct RecognitionArgs {
     pub audio_ctx: AudioCtxArg,
 }
 
+/// When to decode: while recording (streaming) or after it.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum StrategyArg {
+    Streaming,
+    Batch,
+}
+
+impl From<StrategyArg> for utter::settings::Strategy {
+    fn from(s: StrategyArg) -> Self {
+        match s {
+            StrategyArg::Streaming => utter::settings::Strategy::Streaming,
+            StrategyArg::Batch => utter::settings::Strategy::Batch,
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum AudioCtxArg {
     Full,

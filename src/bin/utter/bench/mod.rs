@@ -3,6 +3,7 @@
 //! for one model or several side by side (same utterances, one process, one after another).
 
 mod handsfree;
+mod long_hold;
 mod measure;
 mod report;
 
@@ -51,6 +52,16 @@ pub struct BenchArgs {
     /// With --handsfree: P(finished) thresholds to compare.
     #[arg(long, value_delimiter = ',', default_value = "0.5")]
     turn_threshold: Vec<f32>,
+    /// Measure one push-to-talk dictation this many seconds long instead (the corpus's clips
+    /// one after another): memory while the key is held, the text, the saved recording.
+    #[arg(long, value_name = "SECONDS")]
+    long_hold: Option<f64>,
+    /// With --long-hold: play the speech this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    pace: f64,
+    /// With --long-hold: decode while the key is held (default) or after.
+    #[arg(long, value_enum, default_value = "streaming")]
+    strategy: crate::StrategyArg,
 }
 
 /// `count` utterances, repeating the available ones when there are fewer.
@@ -75,6 +86,9 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     }
     if args.handsfree {
         return run_handsfree(args, &clips);
+    }
+    if let Some(seconds) = args.long_hold {
+        return run_long_hold(args, &clips, seconds);
     }
     let models: Vec<Option<String>> = match &args.recognition.model {
         Some(list) => list
@@ -134,7 +148,8 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
+/// The settings and the first model named, for the measurements of one model.
+fn first_model(args: &BenchArgs) -> Result<(Settings, engine::LoadedEngine)> {
     let settings = Settings {
         language: args.recognition.language.clone(),
         ..Settings::default()
@@ -150,6 +165,40 @@ fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
         ..args.recognition.clone()
     };
     let loaded = engine::load(&recognition, &settings)?;
+    Ok((settings, loaded))
+}
+
+fn run_long_hold(args: &BenchArgs, clips: &[Clip], seconds: f64) -> Result<ExitCode> {
+    let (mut settings, loaded) = first_model(args)?;
+    settings.speed.strategy = args.strategy.into();
+    let report = long_hold::run(loaded.transcriber, settings, clips, seconds, args.pace)?;
+    if args.recognition.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "long hold: {:.0} s of speech ({}, {}, {}× real time): {} words, WER {:.1} %, \
+             {:.0} ms after release\nmemory: {:.0} MB at the start, {:.0} MB at the peak, \
+             +{:.1} MB per minute of audio (the audio itself: {:.2} MB a minute); \
+             {:.0} s saved on disk",
+            report.audio_s,
+            report.model,
+            report.strategy,
+            report.pace,
+            report.words,
+            report.wer,
+            report.release_to_text_ms,
+            report.rss_start_mb,
+            report.rss_peak_mb,
+            report.rss_mb_per_audio_minute,
+            report.audio_mb_per_minute,
+            report.saved_audio_s
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
+    let (settings, loaded) = first_model(args)?;
     let progress = |what: &str| {
         if !args.recognition.json {
             eprintln!("{what}…");
