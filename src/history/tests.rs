@@ -183,13 +183,11 @@ fn dictations_whose_process_died_are_interrupted_and_others_are_not() {
             )
             .unwrap();
     }
-    let found: Vec<i64> = history
-        .interrupted()
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    assert_eq!(found, [recording, transcribing]);
+    let interrupted = || -> Vec<i64> {
+        let entries = history.interrupted().unwrap();
+        entries.iter().map(|e| e.id).collect()
+    };
+    assert_eq!(interrupted(), [recording, transcribing]);
     assert_eq!(
         history.get(ours).unwrap().status,
         Status::Recording,
@@ -200,13 +198,7 @@ fn dictations_whose_process_died_are_interrupted_and_others_are_not() {
     history
         .set_status(recording, Status::Recovered, None)
         .unwrap();
-    let found: Vec<i64> = history
-        .interrupted()
-        .unwrap()
-        .iter()
-        .map(|e| e.id)
-        .collect();
-    assert_eq!(found, [transcribing]);
+    assert_eq!(interrupted(), [transcribing]);
 }
 
 #[test]

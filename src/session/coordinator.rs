@@ -401,8 +401,13 @@ fn interrupted() -> TurnEnd {
 /// Pass captured audio on while recording — to the file on disk, to the worker when
 /// streaming, to the hands-free listener — noting whether it ends in voice.
 fn forward_live(jobs: &Sender<WorkerMsg>, turns: &Sender<TurnMsg>, rec: &mut Recording) {
-    for block in rec.live.try_iter() {
-        rec.written.append(&block);
+    let blocks: Vec<Vec<f32>> = rec.live.try_iter().collect();
+    if blocks.is_empty() {
+        return;
+    }
+    // One write (and header update) for what arrived since the last tick.
+    rec.written.append(&blocks.concat());
+    for block in blocks {
         if rec.hands_free.is_some() {
             let _ = turns.send(TurnMsg::Audio(block.clone()));
         }

@@ -156,6 +156,13 @@ impl TurnTracker {
         if paused >= frames(self.params.end_silence_ms) {
             return Step::End(EndedBy::Silence);
         }
+        // A transcript that came during a breath is decided once it is quiet again.
+        if self.awaiting_transcript.is_some() && self.voiced_run == 0 {
+            let step = self.read();
+            if step != Step::Listen {
+                return step;
+            }
+        }
         if self.judging && !self.asked_this_pause && paused >= frames(self.params.pause_ms) {
             self.asked_this_pause = true;
             return Step::Judge;
@@ -182,7 +189,8 @@ impl TurnTracker {
         self.read()
     }
 
-    /// Decide a finished-sounding pause once the transcript covers its speech.
+    /// Decide a finished-sounding pause once the transcript covers its speech — not while a
+    /// sound is going on: a breath ends and it is decided, a resumed word calls it off.
     fn read(&mut self) -> Step {
         let (Some(speech_end), Some((through, finished))) =
             (self.awaiting_transcript, self.transcript)
@@ -192,12 +200,15 @@ impl TurnTracker {
         if through < speech_end * FRAME_SAMPLES {
             return Step::Listen;
         }
-        self.awaiting_transcript = None;
-        if finished {
-            Step::End(EndedBy::Turn)
-        } else {
-            Step::Listen
+        if !finished {
+            self.awaiting_transcript = None;
+            return Step::Listen;
         }
+        if self.voiced_run > 0 {
+            return Step::Listen;
+        }
+        self.awaiting_transcript = None;
+        Step::End(EndedBy::Turn)
     }
 
     /// From the end of the last speech to now, in ms (the wait the decision cost).
@@ -321,6 +332,14 @@ mod tests {
         assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
         assert_eq!(t.judged(0.3), Step::Listen);
         assert_eq!(t.transcript(17_000, true), Step::End(EndedBy::Turn));
+        // A transcript that arrives during the breath is decided when it is over.
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        assert_eq!(t.judged(0.9), Step::Listen);
+        run(&mut t, 0.9, 32);
+        assert_eq!(t.transcript(17_000, true), Step::Listen, "a sound is going on");
+        assert_eq!(interesting(&run(&mut t, 0.0, 32)), [Step::End(EndedBy::Turn)]);
         let mut t = TurnTracker::new(params, VadParams::default(), true);
         run(&mut t, 0.9, 1000);
         run(&mut t, 0.0, 300);
