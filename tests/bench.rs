@@ -203,7 +203,10 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
     assert!(cuts(4) > cuts(6), "{rules:?}");
     assert!(cuts(1) <= cuts(0) && cuts(3) <= cuts(2), "{rules:?}");
     for r in rules {
-        assert_eq!(r["cut_clips"].as_array().unwrap().len() as u64, r["early_cuts"].as_u64().unwrap());
+        assert_eq!(
+            r["cut_clips"].as_array().unwrap().len() as u64,
+            r["early_cuts"].as_u64().unwrap()
+        );
     }
 }
 
@@ -232,9 +235,16 @@ fn a_long_hold_keeps_memory_bounded_and_delivers_the_whole_text() {
     let report: Value = serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
     let figure = |k: &str| report[k].as_f64().unwrap_or(f64::NAN);
     assert!(figure("audio_s") >= 120.0, "{report}");
-    assert!(figure("wer") < 20.0, "the whole hold is transcribed: {report}");
+    assert!(
+        figure("wer") < 20.0,
+        "the whole hold is transcribed: {report}"
+    );
     assert!(figure("words") > 200.0, "{report}");
-    assert_eq!(figure("saved_audio_s"), figure("audio_s"), "all of it on disk: {report}");
+    assert_eq!(
+        figure("saved_audio_s"),
+        figure("audio_s"),
+        "all of it on disk: {report}"
+    );
     // Memory grows by the audio the app holds (the recording and the stream's copy), not by
     // anything per second beyond it.
     let audio = figure("audio_mb_per_minute");

@@ -285,12 +285,21 @@ fn corrupt_settings_and_history_start_with_defaults_and_a_new_history_keeping_bo
     let histories = aside(&data, "history.sqlite3.corrupt-");
     assert_eq!(histories.len(), 1, "{histories:?}");
     assert_eq!(std::fs::read(&histories[0]).unwrap(), garbage);
-    assert!(log.contains("the dictation history could not be read"), "{log}");
+    assert!(
+        log.contains("the dictation history could not be read"),
+        "{log}"
+    );
     x.focus(&target.window);
     dictate(&x, &mic, &mut app, &load_clip("jfk.wav"));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
-    assert!(utter::eval::word_error_rate(JFK, &typed) <= 0.15, "{typed:?}");
-    assert_eq!(app.last_dictation().status, utter::history::Status::Delivered);
+    assert!(
+        utter::eval::word_error_rate(JFK, &typed) <= 0.15,
+        "{typed:?}"
+    );
+    assert_eq!(
+        app.last_dictation().status,
+        utter::history::Status::Delivered
+    );
 }
 
 #[test]

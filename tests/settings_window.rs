@@ -31,6 +31,28 @@ fn wait_for_exit(data: &Path) {
     }
 }
 
+const SECTIONS: [&str; 7] = [
+    "dictation",
+    "models",
+    "words",
+    "output",
+    "cleanup",
+    "history",
+    "about",
+];
+
+/// Where the screenshots of the window go (`scripts/screenshots.sh` copies them into
+/// docs/screenshots for the README).
+fn screenshots_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+/// Show one section of the window, as a user picks it in the sidebar.
+fn open_section(session: &common::webdriver::Session<'_>, name: &str) {
+    session.click(&format!("#nav-{name}"));
+    session.find(&format!("#section-{name}:not([hidden])"));
+}
+
 #[test]
 fn settings_changed_in_the_window_persist_across_a_restart() {
     let x = XServer::start();
@@ -52,6 +74,29 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
 
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
+    // One section at a time, chosen in the sidebar; each is photographed for the README.
+    let window = x.window_named(TITLE);
+    for name in SECTIONS {
+        open_section(&session, name);
+        for other in SECTIONS.iter().filter(|o| **o != name) {
+            session.find(&format!("#section-{other}[hidden]"));
+        }
+        let shot = screenshots_dir().join(format!("settings-{name}.png"));
+        // Let the section paint before the picture is taken.
+        std::thread::sleep(Duration::from_millis(300));
+        x.screenshot(&window, &shot);
+        assert!(
+            std::fs::metadata(&shot).unwrap().len() > 5_000,
+            "{}",
+            shot.display()
+        );
+    }
+    let path = session.wait_text("#settings-path", |t| t.contains("settings.toml"));
+    assert!(path.contains(config.to_str().unwrap()), "{path}");
+    // The keyboard moves through the sidebar: Down from the last entry comes round to the first.
+    session.type_into("#nav-about", "\u{E015}");
+    session.find("#section-dictation:not([hidden])");
+    session.find("#nav-dictation[aria-current='page']");
     // The model list offers the NeMo transducers next to Whisper.
     let offered = session.script(
         "return Array.from(document.querySelectorAll('#model option')).map(o => o.value + ' ' + o.text)",
@@ -83,6 +128,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
             && o.contains("ms after release")),
         "{offered:?}"
     );
+    open_section(&session, "models");
     session.clear("#language");
     session.type_into("#language", "de");
     let advice = session.wait_text("#model-advice", |t| t.contains("\"de\""));
@@ -98,6 +144,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     );
     // The session's trigger and output paths, and each desktop's key-binding lines for this
     // very binary (hidden text counts: the lines sit in a closed <details> on X11).
+    open_section(&session, "dictation");
     let paths = session.wait_text("#session-paths", |t| !t.is_empty());
     assert!(paths.starts_with("X11 session."), "{paths}");
     assert!(paths.contains("XTest"), "{paths}");
@@ -114,13 +161,16 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     ] {
         assert!(lines.contains(&line), "{line:?} missing from {lines:?}");
     }
+    open_section(&session, "output");
     assert_eq!(session.property("#output-method", "value"), "type");
     // Keyboard type-ahead on the <select>, as a user would pick "Paste through the clipboard".
     session.type_into("#output-method", "Paste");
+    open_section(&session, "words");
     session.clear("#vocabulary");
     // U+E007 is the Enter key in WebDriver.
     session.type_into("#vocabulary", "Kubernetes\u{E007}Tauri");
     // Hands-free, ending after 2.5 s of silence at the latest.
+    open_section(&session, "dictation");
     session.type_into("#mode", "Hands");
     session.script("document.querySelector('#hands-free').open = true; return true");
     session.clear("#hf-end-silence");
@@ -132,8 +182,9 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.wait_text("#status", |t| t == "Saved");
 
     // The microphone test hears the (virtual) microphone while speech plays.
+    // The whole clip: whenever the device has opened, its 3 s window hears speech.
     session.click("#mic-test");
-    mic.play(&common::load_clip("jfk.wav")[..16_000 * 3]);
+    mic.play(&common::load_clip("jfk.wav"));
     let heard = session.wait_text("#mic-status", |t| t.contains("works"));
     let peak: f32 = heard
         .rsplit("peak level ")
@@ -214,6 +265,7 @@ fn first_run_with_a_model_missing_opens_the_settings_and_downloads_it() {
     let session = driver.open(&desktop_bin(), &[], TITLE);
     session.find("body[data-ready='true']");
     session.find("#warnings:not([hidden])");
+    open_section(&session, "models");
     session.type_into("#model", "tiny.en-q8");
     assert_eq!(session.property("#model", "value"), "tiny.en-q8_0");
     session.click("#download-model");
@@ -278,6 +330,7 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     let args = ["--settings", "--model", model.to_str().unwrap()];
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
+    open_section(&session, "history");
     let shown = session.wait_text("#history li", |t| t.contains("ask knot"));
     // Where the time went is visible, what the user waited for first.
     assert!(

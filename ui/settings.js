@@ -6,7 +6,29 @@ let current = null;
 
 function status(text, isError = false) {
   $("status").textContent = text;
-  $("status").style.color = isError ? "#b91c1c" : "#047857";
+  $("status").style.color = isError ? "var(--bad)" : "var(--ok)";
+}
+
+// One section at a time, chosen in the sidebar (Up/Down move between the entries).
+function showSection(name) {
+  for (const button of document.querySelectorAll("#sections button")) {
+    const chosen = button.dataset.section === name;
+    if (chosen) button.setAttribute("aria-current", "page");
+    else button.removeAttribute("aria-current");
+    $("section-" + button.dataset.section).hidden = !chosen;
+  }
+}
+for (const button of document.querySelectorAll("#sections button")) {
+  button.onclick = () => showSection(button.dataset.section);
+  button.onkeydown = (e) => {
+    const buttons = [...document.querySelectorAll("#sections button")];
+    const step = e.key === "ArrowDown" ? 1 : e.key === "ArrowUp" ? -1 : 0;
+    if (!step) return;
+    const next = buttons[(buttons.indexOf(button) + step + buttons.length) % buttons.length];
+    next.focus();
+    showSection(next.dataset.section);
+    e.preventDefault();
+  };
 }
 
 function lines(text) {

@@ -88,8 +88,8 @@ impl CaptureStream for SimulatedStream {
             let start = Instant::now();
             for (i, block) in clip.chunks(BLOCK).enumerate() {
                 // Block i is "captured" once its last sample has been spoken.
-                let due = start
-                    + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK) / pace);
+                let due =
+                    start + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK) / pace);
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
                 if stop.load(Ordering::Relaxed) {
                     return;

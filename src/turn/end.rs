@@ -338,8 +338,15 @@ mod tests {
         run(&mut t, 0.0, 300);
         assert_eq!(t.judged(0.9), Step::Listen);
         run(&mut t, 0.9, 32);
-        assert_eq!(t.transcript(17_000, true), Step::Listen, "a sound is going on");
-        assert_eq!(interesting(&run(&mut t, 0.0, 32)), [Step::End(EndedBy::Turn)]);
+        assert_eq!(
+            t.transcript(17_000, true),
+            Step::Listen,
+            "a sound is going on"
+        );
+        assert_eq!(
+            interesting(&run(&mut t, 0.0, 32)),
+            [Step::End(EndedBy::Turn)]
+        );
         let mut t = TurnTracker::new(params, VadParams::default(), true);
         run(&mut t, 0.9, 1000);
         run(&mut t, 0.0, 300);

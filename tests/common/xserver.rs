@@ -71,6 +71,25 @@ impl XServer {
         out.lines().next().expect("a window").to_string()
     }
 
+    /// A PNG of `window` as it is on the screen now, written to `path` (ImageMagick's
+    /// import: WebKit's own WebDriver screenshot hangs under Xvfb).
+    pub fn screenshot(&self, window: &str, path: &std::path::Path) {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let out = self
+            .command("import")
+            .args(["-window", window, "-define", "png:exclude-chunks=date,time"])
+            .arg(path)
+            .output()
+            .expect("import runs (apt install imagemagick)");
+        assert!(
+            out.status.success(),
+            "import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn focus(&self, window: &str) {
         self.xdotool(&["windowfocus", "--sync", window]);
     }

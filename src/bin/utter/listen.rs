@@ -55,7 +55,6 @@ enum UntilArg {
     Silence,
 }
 
-
 pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     let settings = listen_settings(args, cleanup::load_settings()?);
     let cleaner = cleanup::prepare(&settings, &args.cleanup)?;

@@ -111,10 +111,7 @@ pub fn run(
     let (done, report) = events
         .recv_timeout(Duration::from_secs(3600))
         .context("the long dictation did not finish")?;
-    let rss_peak_mb = samples
-        .iter()
-        .map(|s| s.1)
-        .fold(current_rss_mb(), f64::max);
+    let rss_peak_mb = samples.iter().map(|s| s.1).fold(current_rss_mb(), f64::max);
     drop(session);
     if let Some(error) = &report.error {
         bail!("the long dictation failed: {error}");
