@@ -178,8 +178,39 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     // Smart Turn alone, without waiting for the transcript to read finished.
     assert_eq!(session.property("#hf-read-transcript", "checked"), true);
     session.click("#hf-read-transcript");
-    session.click("#save");
+    // No save step: each change applies as it is made.
+    session.find("body[data-saved='true']");
     session.wait_text("#status", |t| t == "Saved");
+    let on_disk = || -> utter::settings::Settings {
+        toml::from_str(&std::fs::read_to_string(config.join("settings.toml")).unwrap()).unwrap()
+    };
+    assert_eq!(on_disk().hands_free.end_silence_ms, 2500);
+    assert!(!on_disk().hands_free.read_transcript);
+
+    // A value the app refuses shows its reason next to its field and is not applied.
+    open_section(&session, "cleanup");
+    session.clear("#cleanup-model");
+    session.type_into("#cleanup-model", "qwen3:4b");
+    session.clear("#cleanup-base-url");
+    session.type_into("#cleanup-base-url", "localhost:11434");
+    session.find("body[data-saved='true']");
+    session.click("#cleanup-enabled");
+    let error = session.wait_text("#cleanup-base-url-error", |t| !t.is_empty());
+    assert!(error.contains("not an http"), "{error}");
+    session.find("#cleanup-base-url[aria-invalid='true']");
+    session.find("body[data-saved='error']");
+    assert!(!on_disk().cleanup.enabled, "not applied");
+    session.clear("#cleanup-base-url");
+    session.type_into("#cleanup-base-url", "http://127.0.0.1:9/v1");
+    session.find("body[data-saved='true']");
+    session.find("#cleanup-base-url:not([aria-invalid])");
+    let cleanup = on_disk().cleanup;
+    assert!(
+        cleanup.enabled && cleanup.model == "qwen3:4b",
+        "{cleanup:?}"
+    );
+    assert_eq!(cleanup.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+    open_section(&session, "dictation");
 
     // The microphone test hears the (virtual) microphone while speech plays.
     // The whole clip: whenever the device has opened, its 3 s window hears speech.
@@ -279,9 +310,8 @@ fn first_run_with_a_model_missing_opens_the_settings_and_downloads_it() {
         downloaded == original,
         "the downloaded file is the served one"
     );
-    // Choosing the model and saving loads it: the app can dictate now.
-    session.click("#save");
-    session.wait_text("#status", |t| t == "Saved");
+    // The model chosen before the download is applied once it is here: the app can dictate now.
+    session.find("body[data-saved='true']");
     let log = data.join("logs/utter-desktop.log");
     let deadline = Instant::now() + Duration::from_secs(30);
     while !std::fs::read_to_string(&log)

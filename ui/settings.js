@@ -228,17 +228,85 @@ $("hotkey").addEventListener("keydown", (ev) => {
   if (ev.metaKey) parts.push("Super");
   parts.push(ev.code.replace(/^Key/, "").replace(/^Digit/, ""));
   $("hotkey").value = parts.join("+");
+  scheduleSave($("hotkey"), 0);
 });
 
-$("save").onclick = async () => {
+// Instant apply: a change is saved and applied as soon as it is made (text after a pause in
+// typing). A value the app refuses is not applied; its reason shows next to the field.
+const SETTINGS_FIELDS = [
+  "mode", "hf-pause", "hf-finished-above", "hf-read-transcript", "hf-end-silence", "hf-max",
+  "microphone", "model", "language", "translate", "speed-strategy", "speed-audio-context",
+  "speed-unload", "vocabulary", "replacements", "output-method", "paste-keys", "wayland-typing",
+  "trailing-space", "start-at-login", "cleanup-enabled", "cleanup-provider", "cleanup-base-url",
+  "cleanup-model", "cleanup-timeout", "cleanup-min-words",
+];
+const TYPING_PAUSE_MS = 600;
+let saveTimer = null;
+let changedField = null;
+
+function scheduleSave(field, delay) {
+  changedField = field;
+  document.body.dataset.saved = "false";
+  status("Saving…");
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, delay);
+}
+
+async function saveNow() {
+  saveTimer = null;
+  const field = changedField;
+  const settings = collect();
   try {
-    await invoke("save_settings", { settings: collect() });
-    current = collect();
-    status("Saved");
+    await invoke("save_settings", { settings });
+    current = settings;
+    clearFieldError();
+    if (saveTimer === null) {
+      status("Saved");
+      document.body.dataset.saved = "true";
+    }
   } catch (e) {
-    status(String(e), true);
+    showFieldError(fieldAt(String(e), field), String(e));
+    status("Not saved: " + String(e), true);
+    document.body.dataset.saved = "error";
   }
-};
+}
+
+// The field a refusal is about, when its message names one; else the one just changed.
+function fieldAt(message, changed) {
+  const named = [
+    [/base URL/i, "cleanup-base-url"],
+    [/clean-up model/i, "cleanup-model"],
+    [/time ?out|time box/i, "cleanup-timeout"],
+    [/hotkey|key name|modifier/i, "hotkey"],
+  ].find(([pattern]) => pattern.test(message));
+  return named ? $(named[1]) : changed;
+}
+
+function clearFieldError() {
+  for (const el of document.querySelectorAll(".field-error")) el.remove();
+  for (const el of document.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+}
+
+function showFieldError(field, message) {
+  clearFieldError();
+  if (!field) return;
+  const p = document.createElement("p");
+  p.className = "field-error";
+  p.id = field.id + "-error";
+  p.setAttribute("role", "alert");
+  p.textContent = message;
+  field.setAttribute("aria-invalid", "true");
+  field.setAttribute("aria-describedby", p.id);
+  (field.closest("label") || field).after(p);
+}
+
+for (const id of SETTINGS_FIELDS) {
+  const field = $(id);
+  const typed = field.tagName === "TEXTAREA" || (field.tagName === "INPUT" && field.type !== "checkbox");
+  if (typed) field.addEventListener("input", () => scheduleSave(field, TYPING_PAUSE_MS));
+  field.addEventListener("change", () => scheduleSave(field, 0));
+}
+
 $("save-key").onclick = async () => {
   try {
     await invoke("set_api_key", { provider: $("cleanup-provider").value, key: $("api-key").value });
@@ -270,6 +338,7 @@ listen("mic_level", ({ payload }) => { $("level").value = Math.min(1, Math.sqrt(
 $("cleanup-prompt").onchange = () => {
   current.cleanup.prompt = $("cleanup-prompt").value;
   fillPrompts(current.cleanup);
+  scheduleSave($("cleanup-prompt"), 0);
 };
 $("save-prompt").onclick = () => {
   const name = $("prompt-name").value.trim();
@@ -283,13 +352,15 @@ $("save-prompt").onclick = () => {
   current.cleanup.prompts = prompts;
   current.cleanup.prompt = name;
   fillPrompts(current.cleanup);
-  $("cleanup-status").textContent = `Prompt "${name}" kept; Save to apply.`;
+  $("cleanup-status").textContent = `Prompt "${name}" kept and in use.`;
+  scheduleSave($("prompt-name"), 0);
 };
 $("delete-prompt").onclick = () => {
   const name = $("prompt-name").value.trim();
   current.cleanup.prompts = current.cleanup.prompts.filter((p) => p.name !== name);
   current.cleanup.prompt = "default";
   fillPrompts(current.cleanup);
+  scheduleSave($("prompt-name"), 0);
 };
 $("download-model").onclick = async () => {
   const name = $("model").value;
@@ -298,6 +369,8 @@ $("download-model").onclick = async () => {
   try {
     await invoke("download_model", { name });
     $("model-status").textContent = `${name} is ready.`;
+    // Chosen before it was here: apply it again now that it can load.
+    if ($("model").value === name) scheduleSave($("model"), 0);
   } catch (e) { $("model-status").textContent = String(e); }
   $("download-progress").hidden = true;
   refreshModels();
