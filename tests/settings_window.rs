@@ -93,6 +93,33 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     }
     let path = session.wait_text("#settings-path", |t| t.contains("settings.toml"));
     assert!(path.contains(config.to_str().unwrap()), "{path}");
+    // Diagnostics: the session, the model in use, ONNX Runtime and the files, and a copy of all
+    // of it for a bug report.
+    assert_eq!(session.text("#diag-session"), "X11");
+    assert!(
+        session.text("#diag-trigger").contains("X11"),
+        "{}",
+        session.text("#diag-trigger")
+    );
+    assert!(
+        session.text("#diag-model").starts_with("tiny.en-q8_0"),
+        "{}",
+        session.text("#diag-model")
+    );
+    let onnx = session.text("#diag-onnx-runtime");
+    assert!(Path::new(&onnx).is_file(), "{onnx}");
+    let log = session.text("#diag-log-file");
+    assert!(
+        Path::new(&log).is_file() && log.starts_with(data.to_str().unwrap()),
+        "{log}"
+    );
+    session.click("#copy-diagnostics");
+    session.wait_text("#diagnostics-status", |t| t == "Copied.");
+    let copied = x.clipboard();
+    assert!(
+        copied.contains("Session: X11") && copied.contains(&format!("Log file: {log}")),
+        "{copied}"
+    );
     // The keyboard moves through the sidebar: Down from the last entry comes round to the first.
     session.type_into("#nav-about", "\u{E015}");
     session.find("#section-dictation:not([hidden])");

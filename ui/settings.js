@@ -421,11 +421,47 @@ async function showDesktopSession() {
   $("key-bindings").open = r.display_server === "wayland";
 }
 
+// What a user needs to report a problem (About → Diagnostics).
+const DIAGNOSTICS = [
+  ["version", "Version"], ["session", "Session"], ["trigger", "Hotkey"], ["typing", "Typing"],
+  ["pasting", "Pasting"], ["microphone", "Microphone"], ["model", "Speech model"],
+  ["model_loaded", "Model loaded"], ["threads", "Decoder threads"],
+  ["onnx_runtime", "ONNX Runtime"], ["log_file", "Log file"], ["data_dir", "Data folder"],
+  ["settings_file", "Settings file"], ["models_dir", "Models folder"],
+];
+async function showDiagnostics() {
+  const d = await invoke("diagnostics");
+  const list = $("diagnostics");
+  list.replaceChildren();
+  for (const [key, label] of DIAGNOSTICS) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.id = "diag-" + key.replaceAll("_", "-");
+    dd.textContent = typeof d[key] === "boolean" ? (d[key] ? "yes" : "no") : String(d[key]);
+    list.append(dt, dd);
+  }
+}
+$("nav-about").addEventListener("click", showDiagnostics);
+$("copy-diagnostics").onclick = async () => {
+  const text = DIAGNOSTICS.map(([key, label]) =>
+    `${label}: ${$("diag-" + key.replaceAll("_", "-"))?.textContent ?? ""}`).join("\n");
+  try {
+    await invoke("copy_diagnostics", { text });
+    $("diagnostics-status").textContent = "Copied.";
+  } catch (e) { $("diagnostics-status").textContent = String(e); }
+};
+$("open-logs").onclick = async () => {
+  try { $("diagnostics-status").textContent = "Opened " + await invoke("open_log_folder"); }
+  catch (e) { $("diagnostics-status").textContent = String(e); }
+};
+
 (async () => {
   const view = await invoke("get_settings");
   await loadChoices(view.settings);
   fill(view);
   await showDesktopSession();
+  await showDiagnostics();
   document.body.dataset.ready = "true";
   refreshHistory();
 })();

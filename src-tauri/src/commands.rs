@@ -52,6 +52,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         history_audio,
         history_retranscribe,
         mic_test,
+        crate::diagnostics::diagnostics,
+        crate::diagnostics::open_log_folder,
+        crate::diagnostics::copy_diagnostics,
     ]
 }
 

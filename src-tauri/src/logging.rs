@@ -5,6 +5,18 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, fmt};
 
+const LOG_FILE: &str = "utter-desktop.log";
+
+/// The folder of the log file.
+pub fn log_dir() -> Result<std::path::PathBuf, utter::paths::NoHomeDir> {
+    utter::paths::data_dir().map(|d| d.join("logs"))
+}
+
+/// The log file's path.
+pub fn log_file() -> Result<std::path::PathBuf, utter::paths::NoHomeDir> {
+    log_dir().map(|d| d.join(LOG_FILE))
+}
+
 /// Keep the returned guard alive: it flushes the log file.
 pub fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {
     // The audio decoder logs, in its own words, what our errors already say.
@@ -13,10 +25,9 @@ pub fn init() -> Option<tracing_appender::non_blocking::WorkerGuard> {
             .unwrap_or_else(|_| EnvFilter::new("info,symphonia=off"))
     };
     let stderr = fmt::layer().with_writer(std::io::stderr).with_target(false);
-    let dir = utter::paths::data_dir().ok().map(|d| d.join("logs"));
-    let file = dir.and_then(|dir| {
+    let file = log_dir().ok().and_then(|dir| {
         std::fs::create_dir_all(&dir).ok()?;
-        Some(tracing_appender::rolling::never(dir, "utter-desktop.log"))
+        Some(tracing_appender::rolling::never(dir, LOG_FILE))
     });
     match file {
         Some(appender) => {

@@ -3,6 +3,7 @@
 
 mod autostart;
 mod commands;
+mod diagnostics;
 mod hotkeys;
 mod instance;
 mod layer_indicator;

@@ -28,6 +28,8 @@ pub struct AppState {
     clipboard: Mutex<Option<arboard::Clipboard>>,
     /// Whether the first model load has been reported (onboarding happens once).
     pub model_checked: std::sync::atomic::AtomicBool,
+    /// Whether the speech model is loaded now (diagnostics).
+    pub model_loaded: std::sync::atomic::AtomicBool,
     /// Interrupted dictations recovered at this start (history ids), offered in the tray.
     pub recovered: Mutex<Vec<i64>>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             paused: Mutex::new(false),
             clipboard: Mutex::new(None),
             recovered: Mutex::new(Vec::new()),
+            model_loaded: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -111,6 +111,9 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
 }
 
 fn on_model_loaded(app: &AppHandle, state: &AppState, loaded: bool) {
+    state
+        .model_loaded
+        .store(loaded, std::sync::atomic::Ordering::SeqCst);
     let first = !state
         .model_checked
         .swap(true, std::sync::atomic::Ordering::SeqCst);
