@@ -372,7 +372,15 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
         .set_status(id, utter::history::Status::Delivered, None)
         .unwrap();
     history
-        .add_timings(id, &[("release_to_text", 123.4), ("stt", 80.0)])
+        .add_timings(
+            id,
+            &[
+                ("release_to_text", 123.4),
+                ("vad", 3.0),
+                ("stt", 80.0),
+                ("output", 20.0),
+            ],
+        )
         .unwrap();
 
     let driver = Driver::start(|cmd| {
@@ -391,9 +399,20 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     let shown = session.wait_text("#history li", |t| t.contains("ask knot"));
     // Where the time went is visible, what the user waited for first.
     assert!(
-        shown.contains("release to text 123 ms · stt 80 ms"),
+        shown.contains("release to text 123 ms · vad 3 ms · stt 80 ms · output 20 ms"),
         "{shown}"
     );
+    // ...and as a timeline: a bar per stage after the release, to scale.
+    let bars = session.script(
+        "return Array.from(document.querySelectorAll('#history li .timeline .bar')).map(b => \
+         [b.dataset.stage, b.title, Math.round(b.getBoundingClientRect().width)])",
+    );
+    let bars = bars.as_array().expect("bars").clone();
+    let stages: Vec<&str> = bars.iter().filter_map(|b| b[0].as_str()).collect();
+    assert_eq!(stages, ["vad", "stt", "output"], "{bars:?}");
+    assert_eq!(bars[1][1], "stt 80 ms");
+    let width = |i: usize| bars[i][2].as_f64().unwrap();
+    assert!(width(1) > 3.0 * width(2) && width(2) > width(0), "to scale: {bars:?}");
 
     // Play hands the kept recording to an audio element (intercepted: no sound device here).
     session.script(

@@ -188,6 +188,26 @@ function timingsLine(timings) {
   return small;
 }
 
+// The wait after the release as a bar per stage, to scale (the longest wait fills the row).
+const TIMELINE_STAGES = ["vad", "stt", "llm", "output"];
+function timeline(timings) {
+  const row = document.createElement("div");
+  row.className = "timeline";
+  row.setAttribute("role", "img");
+  const stages = TIMELINE_STAGES.filter((k) => timings && timings[k] > 0);
+  const total = Math.max(timings?.release_to_text || 0, stages.reduce((a, k) => a + timings[k], 0));
+  row.setAttribute("aria-label", stages.map((k) => `${k} ${Math.round(timings[k])} ms`).join(", ") || "no timings");
+  for (const k of stages) {
+    const bar = document.createElement("span");
+    bar.className = "bar stage-" + k;
+    bar.dataset.stage = k;
+    bar.title = `${k} ${Math.round(timings[k])} ms`;
+    bar.style.width = `${(100 * timings[k]) / total}%`;
+    row.append(bar);
+  }
+  return row;
+}
+
 async function refreshHistory() {
   const entries = await invoke("history_list", { query: $("history-search").value, limit: 50 });
   const list = $("history");
@@ -212,7 +232,7 @@ async function refreshHistory() {
     again.textContent = "Re-transcribe";
     again.disabled = !e.audio_path;
     again.onclick = () => { status("Transcribing again…"); invoke("history_retranscribe", { id: e.id }); };
-    li.append(copy, play, again, del, timingsLine(e.timings));
+    li.append(copy, play, again, del, timingsLine(e.timings), timeline(e.timings));
     list.append(li);
   }
 }
