@@ -156,12 +156,15 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         "{offered:?}"
     );
     open_section(&session, "models");
-    session.clear("#language");
-    session.type_into("#language", "de");
+    // The language by name, as a user picks it from the list.
+    session.type_into("#language", "German");
+    assert_eq!(session.property("#language", "value"), "de");
     let advice = session.wait_text("#model-advice", |t| t.contains("\"de\""));
     assert!(advice.contains("base-q8_0"), "{advice}");
-    session.clear("#language");
-    session.type_into("#language", "en");
+    // Type-ahead starts a new search after a second without keys, as for a person.
+    std::thread::sleep(Duration::from_millis(1100));
+    session.type_into("#language", "English");
+    assert_eq!(session.property("#language", "value"), "en");
     let advice = session.wait_text("#model-advice", |t| t.contains("\"en\""));
     let catalog = utter::models::Catalog::builtin();
     let proposed = catalog.advice("en").unwrap();
@@ -169,6 +172,16 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         advice.contains(&proposed.model) && advice.contains('%'),
         "{advice}"
     );
+    // An English-only model offers English only; back to the default model, all languages.
+    session.type_into("#model", "tiny.en");
+    session.wait_text("#language-note", |t| t.contains("English only"));
+    let german_disabled =
+        "return document.querySelector('#language option[value=\"de\"]').disabled";
+    assert_eq!(session.script(german_disabled), true);
+    std::thread::sleep(Duration::from_millis(1100));
+    session.type_into("#model", "Default");
+    session.wait_text("#language-note", |t| t.is_empty());
+    assert_eq!(session.script(german_disabled), false);
     // The session's trigger and output paths, and each desktop's key-binding lines for this
     // very binary (hidden text counts: the lines sit in a closed <details> on X11).
     open_section(&session, "dictation");
@@ -412,7 +425,10 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     assert_eq!(stages, ["vad", "stt", "output"], "{bars:?}");
     assert_eq!(bars[1][1], "stt 80 ms");
     let width = |i: usize| bars[i][2].as_f64().unwrap();
-    assert!(width(1) > 3.0 * width(2) && width(2) > width(0), "to scale: {bars:?}");
+    assert!(
+        width(1) > 3.0 * width(2) && width(2) > width(0),
+        "to scale: {bars:?}"
+    );
 
     // Play hands the kept recording to an audio element (intercepted: no sound device here).
     session.script(

@@ -40,7 +40,7 @@ function fill(view) {
   current = s;
   $("hotkey").value = s.hotkey;
   $("mode").value = s.mode;
-  $("language").value = s.language;
+  setLanguage(s.language);
   $("translate").checked = s.translate;
   $("vocabulary").value = s.vocabulary.join("\n");
   $("replacements").value = s.replacements.map((r) => `${r.from} => ${r.to}`).join("\n");
@@ -78,7 +78,7 @@ function collect() {
   s.mode = $("mode").value;
   s.microphone = $("microphone").value || null;
   s.model = $("model").value || null;
-  s.language = $("language").value.trim() || "auto";
+  s.language = $("language").value || "auto";
   s.translate = $("translate").checked;
   s.vocabulary = lines($("vocabulary").value);
   s.replacements = lines($("replacements").value)
@@ -149,11 +149,13 @@ async function refreshModels() {
   const models = await invoke("list_models");
   $("model").innerHTML = '<option value="">Default</option>';
   const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron", moonshine: "Moonshine" };
+  modelLanguages = Object.fromEntries(models.map((m) => [m.name, { languages: m.languages, default: m.default }]));
   for (const m of models.filter((m) => m.engine in engines)) {
     const label = `${m.name} — ${engines[m.engine]}: ${m.description}${figures(m.measured)}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
   $("model").value = keep;
+  limitLanguages();
   await refreshAdvice();
 }
 
@@ -165,7 +167,7 @@ function figures(measured) {
 
 // Which model suits the dictation language, and why (from the measured figures).
 async function refreshAdvice() {
-  const language = $("language").value.trim() || "auto";
+  const language = $("language").value || "auto";
   try {
     const advice = await invoke("model_advice", { language });
     $("model-advice").textContent = advice
@@ -174,7 +176,39 @@ async function refreshAdvice() {
     $("model-advice").dataset.model = advice ? advice.model : "";
   } catch (e) { $("model-advice").textContent = ""; }
 }
+$("language").addEventListener("change", refreshAdvice);
 $("language").addEventListener("input", refreshAdvice);
+
+// The dictation language by name. "Detect" and languages other than English only where the
+// chosen model can do them (English-only models: Whisper .en, Moonshine, Parakeet, Nemotron).
+const LANGUAGES = [
+  ["auto", "Detect the language"], ["en", "English"], ["de", "German"], ["fr", "French"],
+  ["es", "Spanish"], ["it", "Italian"], ["pt", "Portuguese"], ["nl", "Dutch"],
+  ["sv", "Swedish"], ["da", "Danish"], ["no", "Norwegian"], ["fi", "Finnish"], ["pl", "Polish"],
+  ["cs", "Czech"], ["uk", "Ukrainian"], ["ru", "Russian"], ["tr", "Turkish"], ["el", "Greek"],
+  ["hu", "Hungarian"], ["ro", "Romanian"], ["ca", "Catalan"], ["ar", "Arabic"],
+  ["he", "Hebrew"], ["hi", "Hindi"], ["zh", "Chinese"], ["ja", "Japanese"], ["ko", "Korean"],
+  ["vi", "Vietnamese"], ["id", "Indonesian"], ["th", "Thai"],
+];
+let modelLanguages = {};
+function setLanguage(code) {
+  const select = $("language");
+  if (!select.options.length) {
+    for (const [value, name] of LANGUAGES) select.add(new Option(name, value));
+  }
+  // A code set in the settings file that the list does not name is kept as it is.
+  if (code && ![...select.options].some((o) => o.value === code)) select.add(new Option(code, code));
+  select.value = code || "auto";
+  limitLanguages();
+}
+function limitLanguages() {
+  const chosen = $("model").value || Object.keys(modelLanguages).find((n) => modelLanguages[n].default);
+  const englishOnly = modelLanguages[chosen]?.languages === "en";
+  for (const option of $("language").options) option.disabled = englishOnly && option.value !== "en";
+  if (englishOnly && $("language").value !== "en") $("language").value = "en";
+  $("language-note").textContent = englishOnly ? `${chosen} recognises English only.` : "";
+}
+$("model").addEventListener("change", () => { limitLanguages(); refreshAdvice(); });
 
 // Where the time went, release-to-text first: what the user waited for.
 function timingsLine(timings) {
