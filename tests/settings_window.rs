@@ -120,6 +120,24 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         copied.contains("Session: X11") && copied.contains(&format!("Log file: {log}")),
         "{copied}"
     );
+    // Try it here: with the window in front, a dictation held on the hotkey shows its text, its
+    // timings and their timeline in the window (and is typed nowhere).
+    open_section(&session, "dictation");
+    x.focus(&window);
+    std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+    x.xdotool(&["keydown", "ctrl+alt+space"]);
+    session.wait_text("#session-state", |t| t == "recording");
+    mic.play(&common::load_clip("jfk.wav"));
+    mic.wait_played(Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(400));
+    x.xdotool(&["keyup", "ctrl+alt+space"]);
+    session.find("#try-text[data-final='true']");
+    let tried = session.text("#try-text");
+    let wer = utter::eval::word_error_rate(common::JFK, &tried);
+    assert!(wer <= 0.15, "{tried}");
+    let timings = session.text("#try-timings");
+    assert!(timings.contains("release to text"), "{timings}");
+    session.find("#try-timings .timeline .bar[data-stage='stt']");
     // The keyboard moves through the sidebar: Down from the last entry comes round to the first.
     session.type_into("#nav-about", "\u{E015}");
     session.find("#section-dictation:not([hidden])");

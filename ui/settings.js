@@ -447,8 +447,18 @@ listen("download", ({ payload }) => {
 
 listen("session", ({ payload }) => {
   if (payload.kind === "state") $("session-state").textContent = payload.state;
-  if (payload.kind === "level") $("level").value = payload.level;
-  if (payload.kind === "finished") refreshHistory();
+  if (payload.kind === "level") {
+    $("level").value = payload.level;
+    $("try-level").value = Math.min(1, Math.sqrt(payload.level) * 1.4);
+  }
+  if (payload.kind === "partial") {
+    $("try-text").textContent = payload.text;
+    $("try-text").dataset.final = "false";
+  }
+  if (payload.kind === "finished") {
+    showTried(payload.report);
+    refreshHistory();
+  }
   if (payload.kind === "retranscribed") {
     status(payload.error ? payload.error : "Transcribed again", Boolean(payload.error));
     refreshHistory();
@@ -474,6 +484,34 @@ async function showDesktopSession() {
   }
   $("key-bindings").open = r.display_server === "wayland";
 }
+
+// "Try it here": the last dictation's text, where the time went, and the level while speaking.
+function showTried(report) {
+  $("try-text").textContent = report.text || report.error || "(nothing heard)";
+  $("try-text").dataset.final = "true";
+  const timings = Object.fromEntries(report.timings || []);
+  $("try-timings").replaceChildren(timingsLine(timings), timeline(timings));
+}
+const tryHold = $("try-hold");
+let trying = false;
+const tryStart = (e) => {
+  e.preventDefault();
+  if (trying) return;
+  trying = true;
+  $("try-text").textContent = "Listening…";
+  $("try-text").dataset.final = "false";
+  invoke("try_press");
+};
+const tryStop = () => {
+  if (!trying) return;
+  trying = false;
+  invoke("try_release");
+};
+tryHold.addEventListener("pointerdown", tryStart);
+tryHold.addEventListener("pointerup", tryStop);
+tryHold.addEventListener("pointerleave", tryStop);
+tryHold.addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") tryStart(e); });
+tryHold.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") tryStop(); });
 
 // What a user needs to report a problem (About → Diagnostics).
 const DIAGNOSTICS = [

@@ -52,6 +52,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         history_audio,
         history_retranscribe,
         mic_test,
+        try_press,
+        try_release,
         crate::diagnostics::diagnostics,
         crate::diagnostics::open_log_folder,
         crate::diagnostics::copy_diagnostics,
@@ -197,6 +199,17 @@ pub fn copy_recovered(state: &AppState) -> CmdResult<()> {
         return Err("no recovered dictation".into());
     }
     state.copy_to_clipboard(&texts.join("\n\n"))
+}
+
+/// The settings window's "hold to try" button: the same as the hotkey going down and up.
+#[tauri::command]
+fn try_press(state: Shared<'_>) {
+    state.send(Input::Press(std::time::Instant::now()));
+}
+
+#[tauri::command]
+fn try_release(state: Shared<'_>) {
+    state.send(Input::Release(std::time::Instant::now()));
 }
 
 #[tauri::command]

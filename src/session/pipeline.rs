@@ -246,6 +246,9 @@ impl Pipeline {
                     );
                 }
             }
+            // Dictated with Utter's own window in front (its "try it here" area): the text is
+            // shown there and kept in the history; nothing failed.
+            Err(e @ crate::output::OutputError::OwnWindow) => tracing::info!("{e}"),
             Err(e) => fail(
                 self,
                 &mut report,
