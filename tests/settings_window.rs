@@ -138,6 +138,16 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     let timings = session.text("#try-timings");
     assert!(timings.contains("release to text"), "{timings}");
     session.find("#try-timings .timeline .bar[data-stage='stt']");
+    // A new hotkey, pressed into the field, is in use at once: F9 now starts a dictation.
+    session.click("#hotkey");
+    session.type_into("#hotkey", "\u{E039}");
+    assert_eq!(session.property("#hotkey", "value"), "F9");
+    session.find("body[data-saved='true']");
+    std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+    x.xdotool(&["keydown", "F9"]);
+    session.wait_text("#session-state", |t| t == "recording");
+    x.xdotool(&["keyup", "F9"]);
+    session.wait_text("#session-state", |t| t == "idle");
     // The keyboard moves through the sidebar: Down from the last entry comes round to the first.
     session.type_into("#nav-about", "\u{E015}");
     session.find("#section-dictation:not([hidden])");
