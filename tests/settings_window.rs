@@ -365,8 +365,21 @@ fn first_run_with_a_model_missing_opens_the_settings_and_downloads_it() {
     session.find("body[data-ready='true']");
     session.find("#warnings:not([hidden])");
     open_section(&session, "models");
-    session.type_into("#model", "tiny.en-q8");
+    // Every model as a card: what it is, its size, whether it is here, the measured figures;
+    // "Use" on one puts it in use.
+    let moonshine = session.text(".model-card[data-model='moonshine-base-en']");
+    assert!(
+        moonshine.contains("Not downloaded")
+            && moonshine.contains("MB")
+            && moonshine.contains("WER"),
+        "{moonshine}"
+    );
+    session.find(".model-card[data-model='moonshine-base-en'] button.download");
+    session.find(".model-card[data-model='nemotron-streaming-en-0.6b']");
+    session.click(".model-card[data-model='tiny.en-q8_0'] button.use");
+    session.find(".model-card[data-model='tiny.en-q8_0'][data-state='in-use']");
     assert_eq!(session.property("#model", "value"), "tiny.en-q8_0");
+    session.find(".model-card[data-model='tiny.en-q8_0'] button.use:disabled");
     session.click("#download-model");
     let done = session.wait_text("#model-status", |t| {
         t.contains("is ready") || t.contains("rror")

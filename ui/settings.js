@@ -148,13 +148,13 @@ async function refreshModels() {
   const keep = $("model").value;
   const models = await invoke("list_models");
   $("model").innerHTML = '<option value="">Default</option>';
-  const engines = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron", moonshine: "Moonshine" };
   modelLanguages = Object.fromEntries(models.map((m) => [m.name, { languages: m.languages, default: m.default }]));
-  for (const m of models.filter((m) => m.engine in engines)) {
-    const label = `${m.name} — ${engines[m.engine]}: ${m.description}${figures(m.measured)}${m.installed ? "" : " (not downloaded)"}`;
+  for (const m of models.filter((m) => m.engine in ENGINES)) {
+    const label = `${m.name} — ${ENGINES[m.engine]}: ${m.description}${figures(m.measured)}${m.installed ? "" : " (not downloaded)"}`;
     $("model").add(new Option(label, m.name));
   }
   $("model").value = keep;
+  modelCards(models);
   limitLanguages();
   await refreshAdvice();
 }
@@ -416,10 +416,10 @@ $("delete-prompt").onclick = () => {
   fillPrompts(current.cleanup);
   scheduleSave($("prompt-name"), 0);
 };
-$("download-model").onclick = async () => {
-  const name = $("model").value;
+async function downloadModel(name) {
   if (!name) return;
   $("download-progress").hidden = false;
+  for (const card of document.querySelectorAll(`.model-card[data-model="${name}"]`)) card.dataset.state = "downloading";
   try {
     await invoke("download_model", { name });
     $("model-status").textContent = `${name} is ready.`;
@@ -428,16 +428,73 @@ $("download-model").onclick = async () => {
   } catch (e) { $("model-status").textContent = String(e); }
   $("download-progress").hidden = true;
   refreshModels();
-};
-$("delete-model").onclick = async () => {
-  const name = $("model").value;
+}
+async function deleteModel(name) {
   if (!name) return;
   try {
     await invoke("delete_model", { name });
     $("model-status").textContent = `${name} deleted.`;
   } catch (e) { $("model-status").textContent = String(e); }
   refreshModels();
-};
+}
+$("download-model").onclick = () => downloadModel($("model").value);
+$("delete-model").onclick = () => deleteModel($("model").value);
+
+// Every model as a card: what it is, its size, whether it is here and in use, the measured
+// figures, and what can be done with it.
+const ENGINES = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron", moonshine: "Moonshine" };
+function modelCards(models) {
+  const inUse = $("model").value || models.find((m) => m.default)?.name;
+  const cards = $("model-cards");
+  cards.replaceChildren();
+  for (const m of models.filter((m) => m.engine in ENGINES)) {
+    const card = document.createElement("article");
+    card.className = "model-card";
+    card.dataset.model = m.name;
+    card.dataset.state = m.name === inUse ? "in-use" : m.installed ? "installed" : "absent";
+    card.setAttribute("role", "listitem");
+    card.setAttribute("aria-label", m.name);
+    const title = document.createElement("h3");
+    title.textContent = m.name;
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = m.name === inUse ? (m.installed ? "In use" : "In use — not downloaded")
+      : m.installed ? "Installed" : "Not downloaded";
+    title.append(" ", badge);
+    const about = document.createElement("p");
+    about.className = "hint";
+    const languages = m.languages === "en" ? "English" : "many languages";
+    about.textContent = `${ENGINES[m.engine]} · ${languages} · ${Math.round(m.size / 1e6)} MB — ${m.description}`;
+    card.append(title, about);
+    if (m.measured) {
+      const figures = document.createElement("p");
+      figures.className = "figures";
+      figures.textContent = `WER ${m.measured.wer_percent.toFixed(1)} % · text ${Math.round(m.measured.release_to_text_ms)} ms after release (measured on a 2-core machine)`;
+      card.append(figures);
+    }
+    const actions = document.createElement("div");
+    actions.className = "row";
+    const button = (label, cls, action, enabled = true) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.textContent = label;
+      b.disabled = !enabled;
+      b.onclick = action;
+      actions.append(b);
+    };
+    button("Use", "use", () => {
+      $("model").value = m.name;
+      $("model").dispatchEvent(new Event("change"));
+      refreshModels();
+    }, m.name !== inUse);
+    if (!m.installed) button("Download", "download", () => downloadModel(m.name));
+    else if (!m.default || m.imported) button("Delete", "delete", () => deleteModel(m.name), m.name !== inUse);
+    card.append(actions);
+    cards.append(card);
+  }
+}
+
 listen("download", ({ payload }) => {
   if (payload.total > 0) $("download-progress").value = payload.downloaded / payload.total;
   $("model-status").textContent = payload.error
