@@ -254,3 +254,50 @@ fn the_cli_downloads_a_catalog_model_from_a_mirror_and_rejects_a_wrong_one() {
     );
     assert!(!models.path().join("ggml-tiny.en-q8_0.bin").exists());
 }
+
+#[test]
+fn a_cancelled_download_stops_keeps_its_bytes_and_resumes_later() {
+    let (body, sha) = payload();
+    let server = serve(body.clone(), Behaviour::Serve);
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("model.bin");
+    let cancel = utter::stt::StopFlag::default();
+    let flag = cancel.clone();
+    // The user presses Cancel once the first bytes have arrived.
+    let err = downloader(Duration::from_secs(10))
+        .cancelled_by(cancel)
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&sha),
+            &dest,
+            &mut |p| {
+                if p.downloaded > 0 {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            },
+        )
+        .expect_err("cancelled");
+    assert!(matches!(err, DownloadError::Cancelled { .. }), "{err}");
+    assert!(err.to_string().contains("resume"), "{err}");
+    assert!(!dest.exists(), "no model file where one is expected");
+    let kept = std::fs::metadata(dir.path().join("model.bin.partial"))
+        .unwrap()
+        .len();
+    assert!(kept > 0 && kept < body.len() as u64, "{kept}");
+    // Downloading again picks up where it stopped.
+    downloader(Duration::from_secs(10))
+        .download(
+            &server.url,
+            body.len() as u64,
+            Some(&sha),
+            &dest,
+            &mut |_| {},
+        )
+        .unwrap();
+    assert_eq!(std::fs::read(&dest).unwrap(), body);
+    assert_eq!(
+        server.ranges.lock().unwrap().last().cloned().flatten(),
+        Some(format!("bytes={kept}-"))
+    );
+}

@@ -419,6 +419,7 @@ $("delete-prompt").onclick = () => {
 async function downloadModel(name) {
   if (!name) return;
   $("download-progress").hidden = false;
+  $("cancel-download").hidden = false;
   for (const card of document.querySelectorAll(`.model-card[data-model="${name}"]`)) card.dataset.state = "downloading";
   try {
     await invoke("download_model", { name });
@@ -427,8 +428,10 @@ async function downloadModel(name) {
     if ($("model").value === name) scheduleSave($("model"), 0);
   } catch (e) { $("model-status").textContent = String(e); }
   $("download-progress").hidden = true;
+  $("cancel-download").hidden = true;
   refreshModels();
 }
+$("cancel-download").onclick = () => invoke("cancel_download");
 async function deleteModel(name) {
   if (!name) return;
   try {

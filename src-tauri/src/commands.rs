@@ -54,6 +54,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         mic_test,
         try_press,
         try_release,
+        cancel_download,
         crate::diagnostics::diagnostics,
         crate::diagnostics::open_log_folder,
         crate::diagnostics::copy_diagnostics,
@@ -201,6 +202,14 @@ pub fn copy_recovered(state: &AppState) -> CmdResult<()> {
     state.copy_to_clipboard(&texts.join("\n\n"))
 }
 
+/// Stop the download in progress (its bytes are kept; downloading again resumes).
+#[tauri::command]
+fn cancel_download(state: Shared<'_>) {
+    state
+        .download_cancel
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// The settings window's "hold to try" button: the same as the hotkey going down and up.
 #[tauri::command]
 fn try_press(state: Shared<'_>) {
@@ -308,9 +317,14 @@ pub fn download_blocking(
     name: Option<&str>,
     hands_free: bool,
 ) -> CmdResult<()> {
-    use tauri::Emitter;
+    use tauri::{Emitter, Manager};
     let store = ModelStore::open_default().map_err(text_err)?;
-    let downloader = utter::models::Downloader::new(Default::default()).map_err(text_err)?;
+    // A new download starts uncancelled; the settings window's Cancel raises the flag.
+    let cancel = app.state::<Arc<AppState>>().download_cancel.clone();
+    cancel.store(false, std::sync::atomic::Ordering::SeqCst);
+    let downloader = utter::models::Downloader::new(Default::default())
+        .map_err(text_err)?
+        .cancelled_by(cancel);
     let catalog = store.catalog();
     let helpers = [catalog.vad(), catalog.turn().filter(|_| hands_free)];
     let mut wanted: Vec<String> = helpers.iter().flatten().map(|m| m.name.clone()).collect();

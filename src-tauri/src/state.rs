@@ -28,6 +28,8 @@ pub struct AppState {
     clipboard: Mutex<Option<arboard::Clipboard>>,
     /// Whether the first model load has been reported (onboarding happens once).
     pub model_checked: std::sync::atomic::AtomicBool,
+    /// Raised to cancel the model download in progress.
+    pub download_cancel: utter::stt::StopFlag,
     /// Whether the speech model is loaded now (diagnostics).
     pub model_loaded: std::sync::atomic::AtomicBool,
     /// Interrupted dictations recovered at this start (history ids), offered in the tray.
@@ -56,6 +58,7 @@ impl AppState {
             clipboard: Mutex::new(None),
             recovered: Mutex::new(Vec::new()),
             model_loaded: std::sync::atomic::AtomicBool::new(false),
+            download_cancel: Default::default(),
         }
     }
 

@@ -46,6 +46,8 @@ pub enum DownloadError {
         needed: u64,
         available: u64,
     },
+    #[error("download of {url} cancelled (the partial file is kept: download again to resume)")]
+    Cancelled { url: String },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
 }
@@ -75,6 +77,8 @@ pub struct DownloadProgress {
 pub struct Downloader {
     client: reqwest::blocking::Client,
     options: DownloadOptions,
+    /// Raised by another thread (a Cancel button): the download stops, keeping its bytes.
+    cancel: Option<crate::stt::StopFlag>,
 }
 
 impl Downloader {
@@ -89,7 +93,23 @@ impl Downloader {
                 url: String::new(),
                 reason: e.to_string(),
             })?;
-        Ok(Self { client, options })
+        Ok(Self {
+            client,
+            options,
+            cancel: None,
+        })
+    }
+
+    /// Stop downloading when `flag` is raised (checked between chunks).
+    pub fn cancelled_by(mut self, flag: crate::stt::StopFlag) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Download `url` to `dest`, verifying `size` and `sha256` (lower-case hex). Without a
@@ -233,6 +253,12 @@ impl Downloader {
             })?;
         let mut buf = vec![0u8; 256 * 1024];
         loop {
+            if self.is_cancelled() {
+                file.sync_all().map_err(|e| write_error(partial, e))?;
+                return Err(DownloadError::Cancelled {
+                    url: url.to_string(),
+                });
+            }
             let n = match response.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
