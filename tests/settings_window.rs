@@ -74,6 +74,9 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
 
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
+    // A light desktop (no dark theme set): the window is light too.
+    let background = session.script("return getComputedStyle(document.body).backgroundColor");
+    assert_eq!(background, "rgb(255, 255, 255)");
     // One section at a time, chosen in the sidebar; each is photographed for the README.
     let window = x.window_named(TITLE);
     for name in SECTIONS {
@@ -443,12 +446,16 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
             .env("UTTER_DATA_DIR", &data)
             .env("UTTER_MODELS_DIR", models_dir())
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("NO_AT_BRIDGE", "1");
+            .env("NO_AT_BRIDGE", "1")
+            // A desktop set to dark: the window follows it.
+            .env("GTK_THEME", "Adwaita:dark");
     });
     let model = models_dir().join("ggml-tiny.en-q8_0.bin");
     let args = ["--settings", "--model", model.to_str().unwrap()];
     let session = driver.open(&desktop_bin(), &args, TITLE);
     session.find("body[data-ready='true']");
+    let background = session.script("return getComputedStyle(document.body).backgroundColor");
+    assert_eq!(background, "rgb(17, 24, 39)", "dark like the desktop");
     open_section(&session, "history");
     let shown = session.wait_text("#history li", |t| t.contains("ask knot"));
     // Where the time went is visible, what the user waited for first.
