@@ -83,6 +83,14 @@ fn downloader(stall: Duration) -> Downloader {
     .unwrap()
 }
 
+/// Download all of `body` from `server` to `dest` and check it arrived whole.
+fn download_whole(server: &TestServer, body: &[u8], sha: &str, dest: &std::path::Path) {
+    downloader(Duration::from_secs(10))
+        .download(&server.url, body.len() as u64, Some(sha), dest, &mut |_| {})
+        .unwrap();
+    assert_eq!(std::fs::read(dest).unwrap(), body);
+}
+
 #[test]
 fn downloads_verify_and_rename_into_place() {
     let (body, sha) = payload();
@@ -111,16 +119,7 @@ fn an_interrupted_download_resumes_with_a_range_request() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1_234_567]).unwrap();
-    downloader(Duration::from_secs(10))
-        .download(
-            &server.url,
-            body.len() as u64,
-            Some(&sha),
-            &dest,
-            &mut |_| {},
-        )
-        .unwrap();
-    assert_eq!(std::fs::read(&dest).unwrap(), body);
+    download_whole(&server, &body, &sha, &dest);
     assert_eq!(
         server.ranges.lock().unwrap().as_slice(),
         &[Some("bytes=1234567-".to_string())]
@@ -134,16 +133,7 @@ fn a_server_that_ignores_range_still_gives_a_correct_file() {
     let dir = tempfile::tempdir().unwrap();
     let dest = dir.path().join("model.bin");
     std::fs::write(dir.path().join("model.bin.partial"), &body[..1000]).unwrap();
-    downloader(Duration::from_secs(10))
-        .download(
-            &server.url,
-            body.len() as u64,
-            Some(&sha),
-            &dest,
-            &mut |_| {},
-        )
-        .unwrap();
-    assert_eq!(std::fs::read(&dest).unwrap(), body);
+    download_whole(&server, &body, &sha, &dest);
 }
 
 #[test]
@@ -286,16 +276,7 @@ fn a_cancelled_download_stops_keeps_its_bytes_and_resumes_later() {
         .len();
     assert!(kept > 0 && kept < body.len() as u64, "{kept}");
     // Downloading again picks up where it stopped.
-    downloader(Duration::from_secs(10))
-        .download(
-            &server.url,
-            body.len() as u64,
-            Some(&sha),
-            &dest,
-            &mut |_| {},
-        )
-        .unwrap();
-    assert_eq!(std::fs::read(&dest).unwrap(), body);
+    download_whole(&server, &body, &sha, &dest);
     assert_eq!(
         server.ranges.lock().unwrap().last().cloned().flatten(),
         Some(format!("bytes={kept}-"))
