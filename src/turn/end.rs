@@ -92,6 +92,8 @@ pub struct TurnTracker {
     /// The model said finished; the transcript up to this frame must read finished too.
     /// Only speech long enough to count (not a breath or a click) calls that off.
     awaiting_transcript: Option<usize>,
+    /// The frame at which the model said so (the transcript's wait counts from there).
+    finished_at: usize,
     /// Speech frames in a row.
     voiced_run: usize,
     /// The latest transcript: the sample it covers up to, and whether it reads finished.
@@ -102,6 +104,12 @@ pub struct TurnTracker {
 /// breath or a click). Measured: the noise after "… for your country" in the JFK clip is two
 /// VAD frames (64 ms) of "voice"; a resumed word is voiced for far longer than 100 ms.
 const RESUMED_SPEECH_MS: u32 = 100;
+
+/// How long the transcript may take after the model heard a finished turn. Measured: with
+/// Whisper base the decode of the last words arrives a median 350 ms after the model's answer
+/// (end wait 608 ms, `utter bench --handsfree`); well above that, a late transcript only
+/// means a busy or slow machine.
+const TRANSCRIPT_WAIT_MS: u32 = 1500;
 
 const FRAME_MS: f64 = FRAME_SAMPLES as f64 * 1000.0 / crate::SAMPLE_RATE as f64;
 
@@ -119,6 +127,7 @@ impl TurnTracker {
             speech_end: 0,
             asked_this_pause: false,
             awaiting_transcript: None,
+            finished_at: 0,
             voiced_run: 0,
             transcript: None,
         }
@@ -162,6 +171,12 @@ impl TurnTracker {
             if step != Step::Listen {
                 return step;
             }
+            // A decoder too slow to answer in time (a slow machine, a long stretch to decode)
+            // does not hold the end back: the model's word stands.
+            if self.frames - self.finished_at >= frames(TRANSCRIPT_WAIT_MS) {
+                self.awaiting_transcript = None;
+                return Step::End(EndedBy::Turn);
+            }
         }
         if self.judging && !self.asked_this_pause && paused >= frames(self.params.pause_ms) {
             self.asked_this_pause = true;
@@ -179,7 +194,10 @@ impl TurnTracker {
             return Step::End(EndedBy::Turn);
         }
         // After a breath, the speech the model first judged is still what must read finished.
-        self.awaiting_transcript.get_or_insert(self.speech_end);
+        if self.awaiting_transcript.is_none() {
+            self.awaiting_transcript = Some(self.speech_end);
+            self.finished_at = self.frames;
+        }
         self.read()
     }
 
@@ -353,6 +371,13 @@ mod tests {
         assert_eq!(t.judged(0.9), Step::Listen);
         run(&mut t, 0.9, 400);
         assert_eq!(t.transcript(17_000, true), Step::Listen, "speech went on");
+        // A transcript that does not come in time does not hold the end back.
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        assert_eq!(t.judged(0.9), Step::Listen);
+        assert!(interesting(&run(&mut t, 0.0, 1400)).is_empty());
+        assert_eq!(interesting(&run(&mut t, 0.0, 200)), [Step::End(EndedBy::Turn)]);
         // A model that hears no end is not overruled by the transcript.
         let mut t = TurnTracker::new(params, VadParams::default(), true);
         run(&mut t, 0.9, 1000);
