@@ -377,7 +377,10 @@ mod tests {
         run(&mut t, 0.0, 300);
         assert_eq!(t.judged(0.9), Step::Listen);
         assert!(interesting(&run(&mut t, 0.0, 1400)).is_empty());
-        assert_eq!(interesting(&run(&mut t, 0.0, 200)), [Step::End(EndedBy::Turn)]);
+        assert_eq!(
+            interesting(&run(&mut t, 0.0, 200)),
+            [Step::End(EndedBy::Turn)]
+        );
         // A model that hears no end is not overruled by the transcript.
         let mut t = TurnTracker::new(params, VadParams::default(), true);
         run(&mut t, 0.9, 1000);
