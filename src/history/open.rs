@@ -26,7 +26,7 @@ impl History {
             path: path.to_path_buf(),
             source,
         };
-        match connect(path) {
+        match connect(path, Check::Integrity) {
             Ok(conn) => Ok(History {
                 conn,
                 path: path.to_path_buf(),
@@ -44,7 +44,7 @@ impl History {
                     aside.display()
                 );
                 Ok(History {
-                    conn: connect(path).map_err(db)?,
+                    conn: connect(path, Check::Integrity).map_err(db)?,
                     path: path.to_path_buf(),
                     set_aside: Some(aside),
                 })
@@ -53,9 +53,10 @@ impl History {
         }
     }
 
-    /// Another connection to the same database (for another thread).
+    /// Another connection to the same database (for another thread); the file was checked
+    /// when this one was opened.
     pub fn reopen(&self) -> Result<History, HistoryError> {
-        let conn = connect(&self.path).map_err(|source| HistoryError::Db {
+        let conn = connect(&self.path, Check::Skip).map_err(|source| HistoryError::Db {
             path: self.path.clone(),
             source,
         })?;
@@ -83,10 +84,20 @@ impl History {
     }
 }
 
-fn connect(path: &Path) -> rusqlite::Result<Connection> {
+/// Whether opening runs SQLite's integrity check.
+#[derive(PartialEq)]
+enum Check {
+    Integrity,
+    Skip,
+}
+
+fn connect(path: &Path, check: Check) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    if check == Check::Skip {
+        return Ok(conn);
+    }
     let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
     if check != "ok" {
         return Err(rusqlite::Error::SqliteFailure(
