@@ -308,11 +308,8 @@ impl Pipeline {
         let mut recovered = Vec::new();
         for entry in entries {
             tracing::info!("recovering interrupted dictation {}", entry.id);
-            let result = self.recover_one(&entry, job_settings);
-            if let Err(e) = &result {
-                tracing::warn!("interrupted dictation {} not recovered: {e}", entry.id);
-            }
-            let (text, error) = match result {
+            // What did not work is reported by the front end (the app's log, the CLI's output).
+            let (text, error) = match self.recover_one(&entry, job_settings) {
                 Ok(text) => (Some(text), None),
                 Err(e) => (None, Some(e)),
             };
