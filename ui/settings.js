@@ -35,6 +35,14 @@ function lines(text) {
   return text.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
 }
 
+function showWarnings(list) {
+  $("warnings").hidden = list.length === 0;
+  $("warnings").textContent = list.join("\n");
+}
+async function refreshWarnings() {
+  showWarnings((await invoke("get_settings")).warnings);
+}
+
 function fill(view) {
   const s = view.settings;
   current = s;
@@ -67,9 +75,7 @@ function fill(view) {
   fillPrompts(c);
   $("settings-path").textContent = "Settings file: " + view.settings_path;
   $("session-state").textContent = view.state;
-  const warnings = $("warnings");
-  warnings.hidden = view.warnings.length === 0;
-  warnings.textContent = view.warnings.join("\n");
+  showWarnings(view.warnings);
 }
 
 function collect() {
@@ -144,71 +150,6 @@ async function loadChoices(s) {
   $("model").value = s.model || "";
 }
 
-async function refreshModels() {
-  const keep = $("model").value;
-  const models = await invoke("list_models");
-  $("model").innerHTML = '<option value="">Default</option>';
-  modelLanguages = Object.fromEntries(models.map((m) => [m.name, { languages: m.languages, default: m.default }]));
-  for (const m of models.filter((m) => m.engine in ENGINES)) {
-    const label = `${m.name} — ${ENGINES[m.engine]}: ${m.description}${figures(m.measured)}${m.installed ? "" : " (not downloaded)"}`;
-    $("model").add(new Option(label, m.name));
-  }
-  $("model").value = keep;
-  modelCards(models);
-  limitLanguages();
-  await refreshAdvice();
-}
-
-// Measured on the project's build machine (2 cores) by `utter bench`.
-function figures(measured) {
-  if (!measured) return "";
-  return ` [WER ${measured.wer_percent.toFixed(1)} %, text ${Math.round(measured.release_to_text_ms)} ms after release]`;
-}
-
-// Which model suits the dictation language, and why (from the measured figures).
-async function refreshAdvice() {
-  const language = $("language").value || "auto";
-  try {
-    const advice = await invoke("model_advice", { language });
-    $("model-advice").textContent = advice
-      ? `Proposed for "${language}": ${advice.model} — ${advice.reason}.`
-      : "";
-    $("model-advice").dataset.model = advice ? advice.model : "";
-  } catch (e) { $("model-advice").textContent = ""; }
-}
-$("language").addEventListener("change", refreshAdvice);
-$("language").addEventListener("input", refreshAdvice);
-
-// The dictation language by name. "Detect" and languages other than English only where the
-// chosen model can do them (English-only models: Whisper .en, Moonshine, Parakeet, Nemotron).
-const LANGUAGES = [
-  ["auto", "Detect the language"], ["en", "English"], ["de", "German"], ["fr", "French"],
-  ["es", "Spanish"], ["it", "Italian"], ["pt", "Portuguese"], ["nl", "Dutch"],
-  ["sv", "Swedish"], ["da", "Danish"], ["no", "Norwegian"], ["fi", "Finnish"], ["pl", "Polish"],
-  ["cs", "Czech"], ["uk", "Ukrainian"], ["ru", "Russian"], ["tr", "Turkish"], ["el", "Greek"],
-  ["hu", "Hungarian"], ["ro", "Romanian"], ["ca", "Catalan"], ["ar", "Arabic"],
-  ["he", "Hebrew"], ["hi", "Hindi"], ["zh", "Chinese"], ["ja", "Japanese"], ["ko", "Korean"],
-  ["vi", "Vietnamese"], ["id", "Indonesian"], ["th", "Thai"],
-];
-let modelLanguages = {};
-function setLanguage(code) {
-  const select = $("language");
-  if (!select.options.length) {
-    for (const [value, name] of LANGUAGES) select.add(new Option(name, value));
-  }
-  // A code set in the settings file that the list does not name is kept as it is.
-  if (code && ![...select.options].some((o) => o.value === code)) select.add(new Option(code, code));
-  select.value = code || "auto";
-  limitLanguages();
-}
-function limitLanguages() {
-  const chosen = $("model").value || Object.keys(modelLanguages).find((n) => modelLanguages[n].default);
-  const englishOnly = modelLanguages[chosen]?.languages === "en";
-  for (const option of $("language").options) option.disabled = englishOnly && option.value !== "en";
-  if (englishOnly && $("language").value !== "en") $("language").value = "en";
-  $("language-note").textContent = englishOnly ? `${chosen} recognises English only.` : "";
-}
-$("model").addEventListener("change", () => { limitLanguages(); refreshAdvice(); });
 
 // Where the time went, release-to-text first: what the user waited for.
 function timingsLine(timings) {
@@ -416,204 +357,3 @@ $("delete-prompt").onclick = () => {
   fillPrompts(current.cleanup);
   scheduleSave($("prompt-name"), 0);
 };
-async function downloadModel(name) {
-  if (!name) return;
-  $("download-progress").hidden = false;
-  $("cancel-download").hidden = false;
-  for (const card of document.querySelectorAll(`.model-card[data-model="${name}"]`)) card.dataset.state = "downloading";
-  try {
-    await invoke("download_model", { name });
-    $("model-status").textContent = `${name} is ready.`;
-    // Chosen before it was here: apply it again now that it can load.
-    if ($("model").value === name) scheduleSave($("model"), 0);
-  } catch (e) { $("model-status").textContent = String(e); }
-  $("download-progress").hidden = true;
-  $("cancel-download").hidden = true;
-  refreshModels();
-}
-$("cancel-download").onclick = () => invoke("cancel_download");
-async function deleteModel(name) {
-  if (!name) return;
-  try {
-    await invoke("delete_model", { name });
-    $("model-status").textContent = `${name} deleted.`;
-  } catch (e) { $("model-status").textContent = String(e); }
-  refreshModels();
-}
-$("download-model").onclick = () => downloadModel($("model").value);
-$("delete-model").onclick = () => deleteModel($("model").value);
-
-// Every model as a card: what it is, its size, whether it is here and in use, the measured
-// figures, and what can be done with it.
-const ENGINES = { whisper: "Whisper", parakeet: "Parakeet", nemotron: "Nemotron", moonshine: "Moonshine" };
-function modelCards(models) {
-  const inUse = $("model").value || models.find((m) => m.default)?.name;
-  const cards = $("model-cards");
-  cards.replaceChildren();
-  for (const m of models.filter((m) => m.engine in ENGINES)) {
-    const card = document.createElement("article");
-    card.className = "model-card";
-    card.dataset.model = m.name;
-    card.dataset.state = m.name === inUse ? "in-use" : m.installed ? "installed" : "absent";
-    card.setAttribute("role", "listitem");
-    card.setAttribute("aria-label", m.name);
-    const title = document.createElement("h3");
-    title.textContent = m.name;
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = m.name === inUse ? (m.installed ? "In use" : "In use — not downloaded")
-      : m.installed ? "Installed" : "Not downloaded";
-    title.append(" ", badge);
-    const about = document.createElement("p");
-    about.className = "hint";
-    const languages = m.languages === "en" ? "English" : "many languages";
-    about.textContent = `${ENGINES[m.engine]} · ${languages} · ${Math.round(m.size / 1e6)} MB — ${m.description}`;
-    card.append(title, about);
-    if (m.measured) {
-      const figures = document.createElement("p");
-      figures.className = "figures";
-      figures.textContent = `WER ${m.measured.wer_percent.toFixed(1)} % · text ${Math.round(m.measured.release_to_text_ms)} ms after release (measured on a 2-core machine)`;
-      card.append(figures);
-    }
-    const actions = document.createElement("div");
-    actions.className = "row";
-    const button = (label, cls, action, enabled = true) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = cls;
-      b.textContent = label;
-      b.disabled = !enabled;
-      b.onclick = action;
-      actions.append(b);
-    };
-    button("Use", "use", () => {
-      $("model").value = m.name;
-      $("model").dispatchEvent(new Event("change"));
-      refreshModels();
-    }, m.name !== inUse);
-    if (!m.installed) button("Download", "download", () => downloadModel(m.name));
-    else if (!m.default || m.imported) button("Delete", "delete", () => deleteModel(m.name), m.name !== inUse);
-    card.append(actions);
-    cards.append(card);
-  }
-}
-
-listen("download", ({ payload }) => {
-  if (payload.total > 0) $("download-progress").value = payload.downloaded / payload.total;
-  $("model-status").textContent = payload.error
-    ? `${payload.name}: ${payload.error}`
-    : `${payload.name}: ${(payload.downloaded / 1e6).toFixed(1)} of ${(payload.total / 1e6).toFixed(1)} MB`;
-});
-
-listen("session", ({ payload }) => {
-  if (payload.kind === "state") $("session-state").textContent = payload.state;
-  if (payload.kind === "level") {
-    $("level").value = payload.level;
-    $("try-level").value = Math.min(1, Math.sqrt(payload.level) * 1.4);
-  }
-  if (payload.kind === "partial") {
-    $("try-text").textContent = payload.text;
-    $("try-text").dataset.final = "false";
-  }
-  if (payload.kind === "finished") {
-    showTried(payload.report);
-    refreshHistory();
-  }
-  if (payload.kind === "retranscribed") {
-    status(payload.error ? payload.error : "Transcribed again", Boolean(payload.error));
-    refreshHistory();
-  }
-});
-
-// Which trigger and output path this desktop session uses, and the key-binding lines for
-// desktops where the compositor must trigger dictation (Wayland).
-async function showDesktopSession() {
-  const session = await invoke("desktop_session");
-  const r = session.report;
-  const kind = r.display_server === "wayland" ? "Wayland" : r.display_server === "x11" ? "X11" : "No display";
-  $("session-paths").textContent =
-    `${kind} session. Trigger: ${r.trigger}. Typing: ${r.typing}. Pasting: ${r.pasting}.`;
-  const list = $("key-binding-list");
-  list.replaceChildren();
-  for (const b of session.key_bindings) {
-    const title = document.createElement("h3");
-    title.textContent = `${b.desktop} — ${b.place}${b.push_to_talk ? "" : " (tap to start, tap to stop)"}`;
-    const pre = document.createElement("pre");
-    pre.textContent = b.lines.join("\n");
-    list.append(title, pre);
-  }
-  $("key-bindings").open = r.display_server === "wayland";
-}
-
-// "Try it here": the last dictation's text, where the time went, and the level while speaking.
-function showTried(report) {
-  $("try-text").textContent = report.text || report.error || "(nothing heard)";
-  $("try-text").dataset.final = "true";
-  const timings = Object.fromEntries(report.timings || []);
-  $("try-timings").replaceChildren(timingsLine(timings), timeline(timings));
-}
-const tryHold = $("try-hold");
-let trying = false;
-const tryStart = (e) => {
-  e.preventDefault();
-  if (trying) return;
-  trying = true;
-  $("try-text").textContent = "Listening…";
-  $("try-text").dataset.final = "false";
-  invoke("try_press");
-};
-const tryStop = () => {
-  if (!trying) return;
-  trying = false;
-  invoke("try_release");
-};
-tryHold.addEventListener("pointerdown", tryStart);
-tryHold.addEventListener("pointerup", tryStop);
-tryHold.addEventListener("pointerleave", tryStop);
-tryHold.addEventListener("keydown", (e) => { if (e.key === " " || e.key === "Enter") tryStart(e); });
-tryHold.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") tryStop(); });
-
-// What a user needs to report a problem (About → Diagnostics).
-const DIAGNOSTICS = [
-  ["version", "Version"], ["session", "Session"], ["trigger", "Hotkey"], ["typing", "Typing"],
-  ["pasting", "Pasting"], ["microphone", "Microphone"], ["model", "Speech model"],
-  ["model_loaded", "Model loaded"], ["threads", "Decoder threads"],
-  ["onnx_runtime", "ONNX Runtime"], ["log_file", "Log file"], ["data_dir", "Data folder"],
-  ["settings_file", "Settings file"], ["models_dir", "Models folder"],
-];
-async function showDiagnostics() {
-  const d = await invoke("diagnostics");
-  const list = $("diagnostics");
-  list.replaceChildren();
-  for (const [key, label] of DIAGNOSTICS) {
-    const dt = document.createElement("dt");
-    dt.textContent = label;
-    const dd = document.createElement("dd");
-    dd.id = "diag-" + key.replaceAll("_", "-");
-    dd.textContent = typeof d[key] === "boolean" ? (d[key] ? "yes" : "no") : String(d[key]);
-    list.append(dt, dd);
-  }
-}
-$("nav-about").addEventListener("click", showDiagnostics);
-$("copy-diagnostics").onclick = async () => {
-  const text = DIAGNOSTICS.map(([key, label]) =>
-    `${label}: ${$("diag-" + key.replaceAll("_", "-"))?.textContent ?? ""}`).join("\n");
-  try {
-    await invoke("copy_diagnostics", { text });
-    $("diagnostics-status").textContent = "Copied.";
-  } catch (e) { $("diagnostics-status").textContent = String(e); }
-};
-$("open-logs").onclick = async () => {
-  try { $("diagnostics-status").textContent = "Opened " + await invoke("open_log_folder"); }
-  catch (e) { $("diagnostics-status").textContent = String(e); }
-};
-
-(async () => {
-  const view = await invoke("get_settings");
-  await loadChoices(view.settings);
-  fill(view);
-  await showDesktopSession();
-  await showDiagnostics();
-  document.body.dataset.ready = "true";
-  refreshHistory();
-})();

@@ -55,6 +55,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         try_press,
         try_release,
         cancel_download,
+        crate::measure::measure_model,
         crate::diagnostics::diagnostics,
         crate::diagnostics::open_log_folder,
         crate::diagnostics::copy_diagnostics,
@@ -73,7 +74,7 @@ struct SettingsView {
 fn get_settings(state: Shared<'_>) -> SettingsView {
     SettingsView {
         settings: state.saved(),
-        warnings: lock(&state.warnings).clone(),
+        warnings: state.current_warnings(),
         settings_path: state.file.path().display().to_string(),
         state: *lock(&state.state),
     }
@@ -122,7 +123,11 @@ async fn list_devices() -> CmdResult<Vec<utter::audio::devices::InputDevice>> {
 
 #[tauri::command]
 fn list_models() -> CmdResult<Vec<ModelStatus>> {
-    Ok(ModelStore::open_default().map_err(text_err)?.list())
+    let mut models = ModelStore::open_default().map_err(text_err)?.list();
+    if let Some(file) = utter::models::MeasuredHereFile::open_default() {
+        file.attach(&mut models);
+    }
+    Ok(models)
 }
 
 /// The model proposed for a dictation language, with the reason (measured figures).

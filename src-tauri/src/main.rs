@@ -8,6 +8,7 @@ mod hotkeys;
 mod instance;
 mod layer_indicator;
 mod logging;
+mod measure;
 mod portal_trigger;
 mod remote;
 mod state;

@@ -2,7 +2,7 @@
 //! the session's input channel, the hotkeys, and warnings to show the user.
 
 use std::sync::mpsc::Sender;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use utter::session::{Input, State};
 use utter::settings::{Loaded, Settings, SettingsFile};
@@ -16,6 +16,8 @@ pub struct AppState {
     saved: Mutex<Settings>,
     overrides: Args,
     pub warnings: Mutex<Vec<String>>,
+    /// Why the speech model could not be loaded, until it is (shown with the warnings).
+    pub model_problem: Mutex<Option<String>>,
     session: Mutex<Option<Sender<Input>>>,
     pub hotkeys: Mutex<Option<Hotkeys>>,
     /// The dictation key bound through the desktop's portal (Wayland).
@@ -30,6 +32,8 @@ pub struct AppState {
     pub model_checked: std::sync::atomic::AtomicBool,
     /// Raised to cancel the model download in progress.
     pub download_cancel: utter::stt::StopFlag,
+    /// A model is being measured (one at a time: two would time each other).
+    pub measuring: Arc<std::sync::atomic::AtomicBool>,
     /// Whether the speech model is loaded now (diagnostics).
     pub model_loaded: std::sync::atomic::AtomicBool,
     /// Interrupted dictations recovered at this start (history ids), offered in the tray.
@@ -48,6 +52,7 @@ impl AppState {
             saved: Mutex::new(loaded.settings),
             overrides,
             warnings: Mutex::new(loaded.warning.into_iter().collect()),
+            model_problem: Mutex::new(None),
             model_checked: std::sync::atomic::AtomicBool::new(false),
             session: Mutex::new(None),
             hotkeys: Mutex::new(None),
@@ -59,6 +64,7 @@ impl AppState {
             recovered: Mutex::new(Vec::new()),
             model_loaded: std::sync::atomic::AtomicBool::new(false),
             download_cancel: Default::default(),
+            measuring: Default::default(),
         }
     }
 
@@ -84,6 +90,13 @@ impl AppState {
 
     pub fn set_saved(&self, settings: Settings) {
         *lock(&self.saved) = settings;
+    }
+
+    /// The warnings to show now: those collected, and the speech model's problem if it has one.
+    pub fn current_warnings(&self) -> Vec<String> {
+        let mut all = lock(&self.warnings).clone();
+        all.extend(lock(&self.model_problem).clone());
+        all
     }
 
     pub fn warn(&self, message: impl Into<String>) {

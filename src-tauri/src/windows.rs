@@ -110,10 +110,17 @@ fn setup(app: &AppHandle, state: Arc<AppState>) {
     std::mem::forget(crate::remote::listen(app, Arc::clone(&state)));
 }
 
-fn on_model_loaded(app: &AppHandle, state: &AppState, loaded: bool) {
+fn on_model_loaded(app: &AppHandle, state: &AppState, loaded: bool, problem: Option<&str>) {
     state
         .model_loaded
         .store(loaded, std::sync::atomic::Ordering::SeqCst);
+    // A problem stays shown until the model loads (after a download, say), then goes.
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+        *lock(&state.model_problem) = Some(problem.to_string());
+    } else if loaded {
+        *lock(&state.model_problem) = None;
+    }
     let first = !state
         .model_checked
         .swap(true, std::sync::atomic::Ordering::SeqCst);
@@ -157,7 +164,9 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
             tracing::debug!(text = %report.text, "dictation text");
         }
         SessionEvent::Problem { message } => state.warn(message.clone()),
-        SessionEvent::ModelLoaded { loaded } => on_model_loaded(app, state, *loaded),
+        SessionEvent::ModelLoaded { loaded, problem } => {
+            on_model_loaded(app, state, *loaded, problem.as_deref())
+        }
         // Transcripts only at debug level, like the dictation's text.
         SessionEvent::Partial { text } => tracing::debug!("indicator text: {text}"),
         SessionEvent::HandsFree => {
@@ -236,6 +245,23 @@ fn show_indicator(app: &AppHandle, visible: bool) {
     });
 }
 
+const SETTINGS_SIZE: (f64, f64) = (760.0, 720.0);
+
+/// At 200 % on a laptop screen the usual size is taller than the screen: keep the window within
+/// 90 % of its monitor (its sections scroll; the sidebar and the footer stay in view).
+fn fit_to_monitor(window: &tauri::WebviewWindow) {
+    let Ok(Some(monitor)) = window.current_monitor() else {
+        return;
+    };
+    let screen = monitor.size().to_logical::<f64>(monitor.scale_factor());
+    let width = SETTINGS_SIZE.0.min(screen.width * 0.9);
+    let height = SETTINGS_SIZE.1.min(screen.height * 0.9);
+    if (width, height) != SETTINGS_SIZE {
+        tracing::info!(width, height, "settings window made to fit the screen");
+        let _ = window.set_size(tauri::LogicalSize::new(width, height));
+    }
+}
+
 /// Open (or raise) the settings window. Must run on the main thread.
 pub fn show_settings(app: &AppHandle) -> Result<()> {
     if let Some(w) = app.get_webview_window(SETTINGS) {
@@ -245,8 +271,10 @@ pub fn show_settings(app: &AppHandle) -> Result<()> {
     }
     let window = WebviewWindowBuilder::new(app, SETTINGS, WebviewUrl::App("index.html".into()))
         .title("Utter — Settings")
-        .inner_size(760.0, 720.0)
+        .inner_size(SETTINGS_SIZE.0, SETTINGS_SIZE.1)
+        .min_inner_size(480.0, 360.0)
         .build()?;
+    fit_to_monitor(&window);
     // On Wayland no one can ask which window has the keyboard; the window itself knows.
     window.on_window_event(|event| match event {
         tauri::WindowEvent::Focused(focused) => {

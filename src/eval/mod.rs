@@ -1,6 +1,7 @@
 //! Word error rate, for tests and benchmarks that check recognition quality.
 
 pub mod corpus;
+pub mod measure_here;
 
 /// Hesitations that carry no words; dropped on both sides, as Whisper's English normaliser does.
 const FILLERS: [&str; 7] = ["uh", "um", "hmm", "mm", "mhm", "mmm", "er"];

@@ -86,6 +86,8 @@ pub struct ModelStatus {
     pub imported: bool,
     /// The catalog's measured word error rate and speed, when it has them.
     pub measured: Option<super::catalog::Measured>,
+    /// Measured on this machine, when the user has (see [`super::MeasuredHereFile`]).
+    pub measured_here: Option<super::MeasuredHere>,
 }
 
 pub struct ModelStore {
@@ -185,6 +187,7 @@ impl ModelStore {
                     .map(|md| md.len()),
                 imported: false,
                 measured: m.measured,
+                measured_here: None,
             })
             .collect();
         for (name, path) in self.imported_files() {
@@ -203,6 +206,7 @@ impl ModelStore {
                 partial_bytes: None,
                 imported: true,
                 measured: None,
+                measured_here: None,
             });
         }
         list

@@ -178,8 +178,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::Retranscribed { id, text, error });
                 None
             }
-            Input::ModelReady(loaded) => {
-                self.emit(SessionEvent::ModelLoaded { loaded });
+            Input::ModelReady(loaded, problem) => {
+                self.emit(SessionEvent::ModelLoaded { loaded, problem });
                 None
             }
             Input::Problem(message) => {

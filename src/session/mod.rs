@@ -8,6 +8,7 @@ mod coordinator;
 mod journal;
 pub mod loader;
 pub mod pipeline;
+pub mod rehearsal;
 mod turn_listener;
 mod voice;
 mod worker;
@@ -50,8 +51,9 @@ pub enum Input {
     Retranscribed(i64, Result<String, String>),
     /// From the worker: the interrupted dictations found, and what became of each.
     Recovered(Vec<Recovered>),
-    /// From the worker: the speech model was loaded (true) or is not loaded (false).
-    ModelReady(bool),
+    /// From the worker: the speech model was loaded (true) or is not loaded (false), and why
+    /// not when loading it failed.
+    ModelReady(bool, Option<String>),
     /// From the worker: something the user should see.
     Problem(String),
     /// From the worker: the text so far of the dictation being recorded, and how many of its
@@ -101,6 +103,9 @@ pub enum SessionEvent {
     /// The speech model is loaded and warm (or not: none available, or unloaded when idle).
     ModelLoaded {
         loaded: bool,
+        /// Why it could not be loaded (not downloaded, damaged…); none when unloaded on purpose.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
     },
     /// A past dictation was transcribed again (text, or why not).
     Retranscribed {
@@ -202,8 +207,9 @@ impl Drop for Session {
 }
 
 /// Rebuild what the new settings change: the clean-up client always (cheap), the speech
-/// model only when another one was chosen.
-pub(super) fn reload(pipeline: &mut Pipeline, settings: &Settings) {
+/// model only when another one was chosen. Says whether the model was loaded again (or why it
+/// could not be); `None` when it stayed as it was.
+pub(super) fn reload(pipeline: &mut Pipeline, settings: &Settings) -> Option<Result<(), String>> {
     let mut warnings = Vec::new();
     pipeline.cleaner = loader::load_cleaner(settings, &mut warnings);
     let wanted = settings.model.clone();
@@ -221,13 +227,18 @@ pub(super) fn reload(pipeline: &mut Pipeline, settings: &Settings) {
         }
         (None, Some(_)) => false,
     };
-    if model_changed {
-        match loader::load_transcriber(settings) {
-            Ok(t) => pipeline.transcriber = Some(t),
-            Err(e) => warnings.push(format!("{e:#}")),
+    let model = model_changed.then(|| match loader::load_transcriber(settings) {
+        Ok(t) => {
+            pipeline.transcriber = Some(t);
+            Ok(())
         }
-    }
-    for w in warnings {
+        Err(e) => Err(format!("{e:#}")),
+    });
+    for w in warnings
+        .iter()
+        .chain(model.as_ref().and_then(|m| m.as_ref().err()))
+    {
         tracing::warn!("{w}");
     }
+    model
 }

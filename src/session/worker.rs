@@ -149,7 +149,12 @@ impl Worker {
                 return self.run_deferred();
             }
             WorkerMsg::Settings(settings) => {
-                super::reload(&mut self.pipeline, &settings);
+                if let Some(model) = super::reload(&mut self.pipeline, &settings) {
+                    let _ = self.done.send(match model {
+                        Ok(()) => Input::ModelReady(true, None),
+                        Err(problem) => Input::ModelReady(false, Some(problem)),
+                    });
+                }
                 self.settings = *settings;
             }
             WorkerMsg::Retranscribe(id, job) => return self.past(Deferred::Retranscribe(id, job)),
@@ -199,7 +204,7 @@ impl Worker {
         self.last_used = Instant::now();
         if self.pipeline.transcriber.is_some() {
             if at_start {
-                let _ = self.done.send(Input::ModelReady(true));
+                let _ = self.done.send(Input::ModelReady(true, None));
             }
             return;
         }
@@ -213,14 +218,13 @@ impl Worker {
                 self.pipeline.transcriber = Some(t);
                 // Idle time counts from when the model is ready.
                 self.last_used = Instant::now();
-                let _ = self.done.send(Input::ModelReady(true));
+                let _ = self.done.send(Input::ModelReady(true, None));
             }
             Err(e) => {
                 tracing::warn!("speech model not loaded: {e:#}");
-                if at_start {
-                    let _ = self.done.send(Input::Problem(format!("{e:#}")));
-                }
-                let _ = self.done.send(Input::ModelReady(false));
+                let _ = self
+                    .done
+                    .send(Input::ModelReady(false, Some(format!("{e:#}"))));
             }
         }
     }
@@ -249,7 +253,7 @@ impl Worker {
                 "speech model unloaded after {} min idle",
                 limit.as_secs() / 60
             );
-            let _ = self.done.send(Input::ModelReady(false));
+            let _ = self.done.send(Input::ModelReady(false, None));
         }
     }
 }

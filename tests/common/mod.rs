@@ -219,3 +219,7 @@ pub mod keyring_session;
 pub mod xserver;
 
 pub mod webdriver;
+
+pub mod model_mirror;
+
+pub mod settings_window;

@@ -221,6 +221,23 @@ impl Session<'_> {
         }
     }
 
+    /// Wait up to `timeout` for an element (which may not exist yet) whose text satisfies `ok`.
+    pub fn wait_text_for(&self, css: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        let source = format!(
+            "const e = document.querySelector({}); return e ? e.textContent : null;",
+            serde_json::to_string(css).unwrap()
+        );
+        loop {
+            let text = self.script(&source);
+            if let Some(t) = text.as_str().filter(|t| ok(t)) {
+                return t.to_string();
+            }
+            assert!(Instant::now() < deadline, "{css}: text stayed {text}");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Run JavaScript in the page and return its result (for diagnostics).
     pub fn script(&self, source: &str) -> Value {
         self.call(

@@ -12,14 +12,20 @@ pub struct XServer {
 impl XServer {
     /// Xvfb picks a free display itself (`-displayfd`), so parallel tests never collide.
     pub fn start() -> XServer {
+        XServer::start_sized("1280x800")
+    }
+
+    /// A screen of `size` pixels ("1920x1080").
+    pub fn start_sized(size: &str) -> XServer {
         use std::io::{BufRead, BufReader};
+        let screen = format!("{size}x24");
         let mut child = Command::new("Xvfb")
             .args([
                 "-displayfd",
                 "1",
                 "-screen",
                 "0",
-                "1280x800x24",
+                &screen,
                 "-nolisten",
                 "tcp",
             ])

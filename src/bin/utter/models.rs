@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use utter::models::{DownloadOptions, Downloader, ModelStore};
+use utter::models::{DownloadOptions, Downloader, MeasuredHereFile, ModelStore};
 
 #[derive(Subcommand)]
 pub enum ModelsCommand {
@@ -35,6 +35,17 @@ pub enum ModelsCommand {
     Delete { name: String },
     /// Print the model folder.
     Dir,
+    /// Measure an installed model on this machine: ~30 s of built-in English speech dictated
+    /// through the session as the app runs it (key up → text, word error rate). The figures
+    /// are kept and shown by `list` and the settings window.
+    Measure {
+        name: String,
+        /// Decode while recording or after; default: the settings' choice.
+        #[arg(long, value_enum)]
+        strategy: Option<crate::StrategyArg>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(command: ModelsCommand) -> Result<ExitCode> {
@@ -78,11 +89,55 @@ pub fn run(command: ModelsCommand) -> Result<ExitCode> {
             println!("{}", store.dir().display());
             Ok(ExitCode::SUCCESS)
         }
+        ModelsCommand::Measure {
+            name,
+            strategy,
+            json,
+        } => measure(&name, strategy, json),
     }
 }
 
+fn measure(name: &str, strategy: Option<crate::StrategyArg>, json: bool) -> Result<ExitCode> {
+    let mut settings = crate::cleanup::load_settings()?;
+    settings.model = Some(name.to_string());
+    if let Some(strategy) = strategy {
+        settings.speed.strategy = strategy.into();
+    }
+    let transcriber = utter::session::loader::load_transcriber(&settings)?;
+    let bar = ProgressBar::new(0).with_message(format!("measuring {name}"));
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} clips") {
+        bar.set_style(style);
+    }
+    let figures = utter::eval::measure_here::measure(transcriber, &settings, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let file = MeasuredHereFile::open_default().context("no home folder to keep figures in")?;
+    file.store(name, figures.clone())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        println!(
+            "{name} on this machine: text {} ms after release (p50; p95 {} ms), WER {:.1} % \
+             ({} clips, {:.0} s of speech, {}, {} threads)",
+            figures.release_to_text_ms,
+            figures.release_to_text_p95_ms,
+            figures.wer_percent,
+            figures.clips,
+            figures.speech_seconds,
+            figures.strategy,
+            figures.threads
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn list(store: &ModelStore, json: bool) -> Result<ExitCode> {
-    let models = store.list();
+    let mut models = store.list();
+    if let Some(file) = MeasuredHereFile::open_default() {
+        file.attach(&mut models);
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&models)?);
         return Ok(ExitCode::SUCCESS);
@@ -95,14 +150,21 @@ fn list(store: &ModelStore, json: bool) -> Result<ExitCode> {
             (false, None) => String::new(),
         };
         let default = if m.default { " (default)" } else { "" };
+        let here = m.measured_here.as_ref().map_or(String::new(), |f| {
+            format!(
+                " [here: text {} ms after release, WER {:.1} %]",
+                f.release_to_text_ms, f.wer_percent
+            )
+        });
         println!(
-            "{:<22} {:>9}  {:<12} {:<11} {}{}",
+            "{:<22} {:>9}  {:<12} {:<11} {}{}{}",
             m.name,
             human_size(m.size),
             m.languages,
             state,
             m.description,
-            default
+            default,
+            here
         );
     }
     Ok(ExitCode::SUCCESS)

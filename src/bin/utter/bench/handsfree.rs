@@ -22,8 +22,8 @@ use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
-use super::measure::simulated_session;
 use super::report::{percentile, round};
+use utter::session::rehearsal::simulated_session;
 
 const SR: usize = utter::SAMPLE_RATE as usize;
 /// Pauses inserted in mid-sentence, cycled over the clips.

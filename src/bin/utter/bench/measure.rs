@@ -1,15 +1,12 @@
 //! The measurements: dictations through a warm session fed by a simulated microphone, the
 //! corpus transcribed whole, the VAD's cost, memory and idle CPU.
 
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use utter::audio::SimulatedMicrophone;
 use utter::eval::corpus::{Clip, Utterance};
-use utter::output::NoOutput;
-use utter::session::{DictationReport, Input, Pipeline, Session, SessionEvent};
+use utter::session::rehearsal::{self, Rehearsal};
 use utter::settings::{Settings, Strategy};
 use utter::stt::AudioContext;
 use utter::transcriber::{TranscribeOptions, Transcriber};
@@ -98,46 +95,14 @@ pub fn whisper_windows(
 
 /// One warm session, as the app runs it, recording from a simulated microphone.
 pub struct SessionBench {
-    session: Session,
-    mic: SimulatedMicrophone,
-    played: Receiver<Instant>,
-    finished: Receiver<Box<DictationReport>>,
+    rehearsal: Rehearsal,
     settings: Settings,
-}
-
-/// A warm session as the app runs it, recording from a simulated microphone and throwing the
-/// text away; also when each clip finished playing.
-pub fn simulated_session(
-    transcriber: Transcriber,
-    settings: &Settings,
-    events: impl Fn(SessionEvent) + Send + 'static,
-) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
-    let pipeline = Pipeline {
-        transcriber: Some(transcriber),
-        cleaner: None,
-        output: Box::new(NoOutput),
-        history: None,
-        recordings_dir: None,
-    };
-    let (mic, played) = SimulatedMicrophone::new();
-    let session =
-        Session::start_with_source(settings.clone(), pipeline, Box::new(mic.clone()), events);
-    (session, mic, played)
 }
 
 impl SessionBench {
     pub fn start(transcriber: Transcriber, settings: Settings) -> SessionBench {
-        let (tx, finished) = channel();
-        let (session, mic, played) = simulated_session(transcriber, &settings, move |event| {
-            if let SessionEvent::Finished { report } = event {
-                let _ = tx.send(report);
-            }
-        });
         SessionBench {
-            session,
-            mic,
-            played,
-            finished,
+            rehearsal: Rehearsal::start(transcriber, &settings),
             settings,
         }
     }
@@ -149,20 +114,15 @@ impl SessionBench {
         utterances: &[Utterance],
     ) -> Result<LatencyRow> {
         self.settings.speed.strategy = strategy;
-        self.session
-            .send(Input::Settings(Box::new(self.settings.clone())));
+        self.rehearsal.apply(&self.settings);
         let mut latencies = Vec::new();
         let mut pairs = Vec::new();
         for u in utterances {
-            let report = self.dictate(u)?;
+            let report = self.rehearsal.dictate(u.samples.clone())?;
             if let Some(error) = &report.error {
                 bail!("dictation failed: {error}");
             }
-            let ms = report
-                .timings
-                .iter()
-                .find(|(k, _)| k == "release_to_text")
-                .map(|(_, v)| *v)
+            let ms = rehearsal::timing(&report, "release_to_text")
                 .context("no release_to_text timing")?;
             latencies.push(ms);
             pairs.push((u.reference.clone(), report.text.clone()));
@@ -175,21 +135,6 @@ impl SessionBench {
             runs: latencies.len(),
             wer_percent: corpus_wer(&pairs),
         })
-    }
-
-    fn dictate(&mut self, utterance: &Utterance) -> Result<DictationReport> {
-        let timeout = Duration::from_secs_f64(utterance.seconds() * 3.0 + 60.0);
-        self.mic.queue(utterance.samples.clone());
-        self.session.send(Input::Press(Instant::now()));
-        self.played
-            .recv_timeout(timeout)
-            .context("the simulated microphone did not finish playing")?;
-        self.session.send(Input::Release(Instant::now()));
-        let report = self
-            .finished
-            .recv_timeout(timeout)
-            .context("the dictation did not finish")?;
-        Ok(*report)
     }
 }
 
