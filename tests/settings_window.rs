@@ -101,6 +101,21 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     let timings = session.text("#try-timings");
     assert!(timings.contains("release to text"), "{timings}");
     session.find("#try-timings .timeline .bar[data-stage='stt']");
+    // A letter alone would be grabbed from all typing: refused next to the field, not saved.
+    session.click("#hotkey");
+    session.type_into("#hotkey", "a");
+    let refused = session.wait_text("#hotkey-error", |t| !t.is_empty());
+    assert!(
+        refused.contains("taken from everything you type"),
+        "{refused}"
+    );
+    session.find("#hotkey[aria-invalid='true']");
+    session.find("body[data-saved='error']");
+    let hotkey_on_disk = std::fs::read_to_string(config.join("settings.toml")).unwrap_or_default();
+    assert!(
+        !hotkey_on_disk.contains("hotkey = \"A\""),
+        "{hotkey_on_disk}"
+    );
     // A new hotkey, pressed into the field, is in use at once: F9 now starts a dictation.
     session.click("#hotkey");
     session.type_into("#hotkey", "\u{E039}");
@@ -231,6 +246,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.find("#cleanup-base-url[aria-invalid='true']");
     session.find("body[data-saved='error']");
     assert!(!on_disk().cleanup.enabled, "not applied");
+    // A URL where nothing answers is applied (the server may start later) but said so.
     session.clear("#cleanup-base-url");
     session.type_into("#cleanup-base-url", "http://127.0.0.1:9/v1");
     session.find("body[data-saved='true']");
@@ -241,6 +257,19 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         "{cleanup:?}"
     );
     assert_eq!(cleanup.base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+    let unanswered = session.wait_text("#cleanup-base-url-warning", |t| !t.is_empty());
+    assert!(unanswered.contains("does not answer"), "{unanswered}");
+    // A server that answers: the warning goes.
+    let llm = common::llm_server::LlmServer::always(common::llm_server::Reply::text("ok"));
+    session.clear("#cleanup-base-url");
+    session.type_into("#cleanup-base-url", &llm.url);
+    session.wait_text("#cleanup-status", |t| t.starts_with("Reached in"));
+    let gone = "return document.querySelector('#cleanup-base-url-warning') === null";
+    assert_eq!(session.script(gone), true);
+    assert_eq!(
+        on_disk().cleanup.base_url.as_deref(),
+        Some(llm.url.as_str())
+    );
     open_section(&session, "dictation");
 
     // The microphone test hears the (virtual) microphone while speech plays.
@@ -306,6 +335,17 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
         )
         .unwrap();
 
+    // Another, newer one, to search past and delete.
+    let old_wav = data.join("recordings/2.wav");
+    std::fs::copy(common::clip("beckett.wav"), &old_wav).unwrap();
+    let old = history.record(Some(&old_wav), 10.0).unwrap();
+    history
+        .set_transcript(old, "ever tried ever failed", "old-model", None)
+        .unwrap();
+    history
+        .set_status(old, utter::history::Status::Delivered, None)
+        .unwrap();
+
     let driver = Driver::start(|cmd| {
         cmd.env("DISPLAY", &x.display)
             .env("UTTER_CONFIG_DIR", dir.path().join("config"))
@@ -323,6 +363,34 @@ fn history_in_the_window_copies_and_retranscribes_past_dictations() {
     let background = session.script("return getComputedStyle(document.body).backgroundColor");
     assert_eq!(background, "rgb(17, 24, 39)", "dark like the desktop");
     open_section(&session, "history");
+    let entries = "return Array.from(document.querySelectorAll('#history li')).map(li => Number(li.dataset.id))";
+    let wait_entries = |want: serde_json::Value| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while session.script(entries) != want {
+            assert!(
+                Instant::now() < deadline,
+                "history shows {} not {want} ({})",
+                session.script(entries),
+                session.text("#status")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_entries(serde_json::json!([old, id]));
+    // Search finds dictations by their words.
+    session.type_into("#history-search", "failed");
+    wait_entries(serde_json::json!([old]));
+    // (The list is drawn again once typing pauses; let it settle before clicking in it.)
+    std::thread::sleep(Duration::from_millis(500));
+    wait_entries(serde_json::json!([old]));
+    // Delete forgets the dictation and its recording.
+    session.click(&format!("#history li[data-id='{old}'] button.delete"));
+    wait_entries(serde_json::json!([]));
+    assert!(!old_wav.exists(), "the recording is deleted too");
+    assert!(history.get(old).is_err());
+    // Backspace over the search (U+E003 is Backspace in WebDriver): all dictations again.
+    session.type_into("#history-search", &"\u{E003}".repeat("failed".len()));
+    wait_entries(serde_json::json!([id]));
     let shown = session.wait_text("#history li", |t| t.contains("ask knot"));
     // Where the time went is visible, what the user waited for first.
     assert!(

@@ -183,19 +183,26 @@ function timeline(timings) {
   return row;
 }
 
+// Answers can come back out of order while the search is typed: only the latest is drawn.
+let historyRequest = 0;
 async function refreshHistory() {
+  const request = ++historyRequest;
   const entries = await invoke("history_list", { query: $("history-search").value, limit: 50 });
+  if (request !== historyRequest) return;
   const list = $("history");
   list.innerHTML = "";
   for (const e of entries) {
     const li = document.createElement("li");
+    li.dataset.id = e.id;
     li.textContent = (e.final_text || e.raw_text || "(no text)") + " ";
     const copy = document.createElement("button");
     copy.textContent = "Copy";
     copy.onclick = () => invoke("history_copy", { id: e.id }).then(() => status("Copied"));
     const del = document.createElement("button");
     del.textContent = "Delete";
-    del.onclick = () => invoke("history_delete", { id: e.id }).then(refreshHistory);
+    del.onclick = () => invoke("history_delete", { id: e.id })
+      .then(() => status("Deleted"), (err) => status(String(err), true))
+      .then(refreshHistory);
     const play = document.createElement("button");
     play.textContent = "Play";
     play.disabled = !e.audio_path;
@@ -207,6 +214,10 @@ async function refreshHistory() {
     again.textContent = "Re-transcribe";
     again.disabled = !e.audio_path;
     again.onclick = () => { status("Transcribing again…"); invoke("history_retranscribe", { id: e.id }); };
+    for (const [button, cls] of [[copy, "copy"], [play, "play"], [again, "retranscribe"], [del, "delete"]]) {
+      button.className = cls;
+      button.setAttribute("aria-label", `${button.textContent} dictation ${e.id}`);
+    }
     li.append(copy, play, again, del, timingsLine(e.timings), timeline(e.timings));
     list.append(li);
   }
@@ -255,6 +266,7 @@ async function saveNow() {
     await invoke("save_settings", { settings });
     current = settings;
     clearFieldError();
+    if (CONNECTION_FIELDS.includes(field?.id)) checkReachable();
     if (saveTimer === null) {
       status("Saved");
       document.body.dataset.saved = "true";
@@ -263,6 +275,29 @@ async function saveNow() {
     showFieldError(fieldAt(String(e), field), String(e));
     status("Not saved: " + String(e), true);
     document.body.dataset.saved = "error";
+  }
+}
+
+// A clean-up server that does not answer is allowed (it may start later: dictations are typed
+// as heard meanwhile), but said next to its URL as soon as the change is applied.
+const CONNECTION_FIELDS = ["cleanup-enabled", "cleanup-provider", "cleanup-base-url", "cleanup-model"];
+let reachCheck = 0;
+async function checkReachable() {
+  const check = ++reachCheck;
+  const cleanup = collectCleanup();
+  $("cleanup-base-url-warning")?.remove();
+  if (!cleanup.enabled) return;
+  try {
+    const r = await invoke("llm_test", { cleanup });
+    if (check === reachCheck) $("cleanup-status").textContent = `Reached in ${r.round_trip_ms} ms (${r.models} models).`;
+  } catch (e) {
+    if (check !== reachCheck) return;
+    const p = document.createElement("p");
+    p.className = "field-warning";
+    p.id = "cleanup-base-url-warning";
+    p.setAttribute("role", "status");
+    p.textContent = `Saved, but the clean-up server does not answer now (${e}). Dictations are typed as heard until it does.`;
+    $("cleanup-base-url").closest("label").after(p);
   }
 }
 
@@ -322,7 +357,11 @@ $("test-connection").onclick = async () => {
     $("cleanup-status").textContent = `Reached in ${r.round_trip_ms} ms (${r.models} models).`;
   } catch (e) { $("cleanup-status").textContent = String(e); }
 };
-$("history-search").oninput = refreshHistory;
+let searchTimer = null;
+$("history-search").oninput = () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(refreshHistory, 200);
+};
 $("mic-test").onclick = async () => {
   $("mic-status").textContent = "Listening for 3 seconds… say something.";
   try {

@@ -87,16 +87,24 @@ fn save_settings(app: tauri::AppHandle, state: Shared<'_>, settings: Settings) -
         settings.cleanup.validate().map_err(text_err)?;
     }
     crate::hotkeys::parse(&settings.hotkey).map_err(|e| format!("{e:#}"))?;
-    state.file.save(&settings).map_err(text_err)?;
+    let previous = state.saved();
+    let previous_hotkey = state.effective().hotkey;
+    state.set_saved(settings.clone());
+    let effective = state.effective();
+    // Grabbed before anything is written: a key another program holds is refused, not kept.
+    let grabbed = match lock(&state.hotkeys).as_mut() {
+        Some(h) => h.set_main(&effective.hotkey),
+        None => Ok(()),
+    };
+    if let Err(e) = grabbed.and_then(|()| Ok(state.file.save(&settings)?)) {
+        state.set_saved(previous);
+        if let Some(h) = lock(&state.hotkeys).as_mut() {
+            let _ = h.set_main(&previous_hotkey);
+        }
+        return Err(format!("{e:#}"));
+    }
     if let Err(e) = crate::autostart::apply(settings.start_at_login) {
         state.warn(format!("start at login: {e}"));
-    }
-    let previous_hotkey = state.effective().hotkey;
-    state.set_saved(settings);
-    let effective = state.effective();
-    if let Some(h) = lock(&state.hotkeys).as_mut() {
-        h.set_main(&effective.hotkey)
-            .map_err(|e| format!("{e:#}"))?;
     }
     if effective.mode == utter::hotkey::Mode::HandsFree {
         // The end-of-turn model comes with hands-free; fetched in the background if missing.

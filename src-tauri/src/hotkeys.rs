@@ -22,8 +22,49 @@ pub fn parse(spec: &str) -> Result<HotKey> {
         })
         .collect();
     anyhow::ensure!(!normalized.is_empty(), "the hotkey is empty");
-    HotKey::from_str(&normalized.join("+"))
-        .with_context(|| format!("{spec:?} is not a hotkey (try \"Ctrl+Alt+Space\" or \"F9\")"))
+    let hotkey = HotKey::from_str(&normalized.join("+"))
+        .with_context(|| format!("{spec:?} is not a hotkey (try \"Ctrl+Alt+Space\" or \"F9\")"))?;
+    anyhow::ensure!(
+        hotkey.key != Code::Escape,
+        "Esc cancels a dictation, so it cannot start one: choose another hotkey"
+    );
+    let command_modifiers = Modifiers::CONTROL | Modifiers::ALT | Modifiers::SUPER;
+    anyhow::ensure!(
+        !types_text(hotkey.key) || hotkey.mods.intersects(command_modifiers),
+        "the hotkey {spec:?} would be taken from everything you type: add Ctrl, Alt or Super, \
+         or use a key such as F9"
+    );
+    Ok(hotkey)
+}
+
+/// Keys that type something or edit text: grabbed without Ctrl/Alt/Super they would be gone
+/// from every application.
+fn types_text(key: Code) -> bool {
+    use Code::*;
+    let name = format!("{key:?}");
+    name.starts_with("Key")
+        || name.starts_with("Digit")
+        || name.starts_with("Numpad")
+        || matches!(
+            key,
+            Space
+                | Enter
+                | Tab
+                | Backspace
+                | Delete
+                | Minus
+                | Equal
+                | BracketLeft
+                | BracketRight
+                | Backslash
+                | Semicolon
+                | Quote
+                | Backquote
+                | Comma
+                | Period
+                | Slash
+                | IntlBackslash
+        )
 }
 
 pub struct Hotkeys {
@@ -163,6 +204,30 @@ mod tests {
         assert_eq!(parse("F9").unwrap(), HotKey::new(None, Code::F9));
         assert!(parse("").is_err());
         assert!(parse("Ctrl+Banana").is_err());
+    }
+
+    #[test]
+    fn keys_that_type_need_a_command_modifier_and_esc_is_taken() {
+        for refused in [
+            "A",
+            "Shift+A",
+            "Space",
+            "Shift+Space",
+            "7",
+            "Comma",
+            "Enter",
+        ] {
+            let e = parse(refused).unwrap_err().to_string();
+            assert!(
+                e.contains("taken from everything you type"),
+                "{refused}: {e}"
+            );
+        }
+        for allowed in ["Ctrl+A", "Alt+Space", "Super+7", "F9", "Shift+F12", "Pause"] {
+            assert!(parse(allowed).is_ok(), "{allowed}");
+        }
+        let e = parse("Escape").unwrap_err().to_string();
+        assert!(e.contains("Esc cancels"), "{e}");
     }
 
     #[test]
