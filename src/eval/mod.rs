@@ -1,7 +1,12 @@
 //! Word error rate, for tests and benchmarks that check recognition quality.
 
+pub mod align;
+pub mod config;
 pub mod corpus;
+pub mod golden_set;
 pub mod measure_here;
+pub mod replay;
+pub mod report;
 
 /// Hesitations that carry no words; dropped on both sides, as Whisper's English normaliser does.
 const FILLERS: [&str; 7] = ["uh", "um", "hmm", "mm", "mhm", "mmm", "er"];

@@ -26,7 +26,11 @@ CREATE TABLE IF NOT EXISTS dictations (
     cleanup_reason TEXT,
     error          TEXT,
     timings        TEXT NOT NULL DEFAULT '{}',
-    pid            INTEGER
+    pid            INTEGER,
+    reference      TEXT,
+    golden_ms      INTEGER,
+    settings_hash  TEXT,
+    cleanup_trace  TEXT
 );
 CREATE INDEX IF NOT EXISTS dictations_created ON dictations(created_ms);
 ";
@@ -118,6 +122,15 @@ pub struct Entry {
     pub error: Option<String>,
     /// Milliseconds per stage (record, vad, stt, llm, output, ...).
     pub timings: BTreeMap<String, f64>,
+    /// What was really said, as the user corrected or confirmed it: the entry is then part of
+    /// the golden set (see [`golden`]).
+    pub reference: Option<String>,
+    /// When it joined the golden set (ms since the epoch).
+    pub golden_ms: Option<i64>,
+    /// A short hash of the settings the dictation ran with.
+    pub settings_hash: Option<String>,
+    /// The clean-up request sent and the reply received, when clean-up ran.
+    pub cleanup_trace: Option<serde_json::Value>,
 }
 
 impl Entry {
@@ -164,12 +177,14 @@ pub fn now_ms() -> i64 {
 }
 
 const COLUMNS: &str = "id, created_ms, status, audio_path, audio_s, model, language, raw_text, \
-                       cleaned_text, final_text, text_used, cleanup_reason, error, timings";
+                       cleaned_text, final_text, text_used, cleanup_reason, error, timings, \
+                       reference, golden_ms, settings_hash, cleanup_trace";
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let status: String = row.get(2)?;
     let audio: Option<String> = row.get(3)?;
     let timings: String = row.get(13)?;
+    let trace: Option<String> = row.get(17)?;
     Ok(Entry {
         id: row.get(0)?,
         created_ms: row.get(1)?,
@@ -185,6 +200,10 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         cleanup_reason: row.get(11)?,
         error: row.get(12)?,
         timings: serde_json::from_str(&timings).unwrap_or_default(),
+        reference: row.get(14)?,
+        golden_ms: row.get(15)?,
+        settings_hash: row.get(16)?,
+        cleanup_trace: trace.and_then(|t| serde_json::from_str(&t).ok()),
     })
 }
 
@@ -320,6 +339,7 @@ impl History {
             .prepare(&format!(
                 "SELECT {COLUMNS} FROM dictations WHERE ?1 = '%%' \
                  OR raw_text LIKE ?1 ESCAPE '\\' OR final_text LIKE ?1 ESCAPE '\\' \
+                 OR reference LIKE ?1 ESCAPE '\\' \
                  ORDER BY id DESC LIMIT ?2"
             ))
             .map_err(|e| self.db(e))?;
@@ -382,6 +402,7 @@ fn remove_audio(entry: &Entry) {
     }
 }
 
+pub mod golden;
 mod interrupted;
 mod open;
 

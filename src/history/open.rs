@@ -110,15 +110,25 @@ fn connect(path: &Path, check: Check) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-/// Columns added since the first release.
+/// Columns added since the first release, with their types.
+const ADDED_COLUMNS: [(&str, &str); 5] = [
+    ("pid", "INTEGER"),
+    ("reference", "TEXT"),
+    ("golden_ms", "INTEGER"),
+    ("settings_hash", "TEXT"),
+    ("cleanup_trace", "TEXT"),
+];
+
 fn upgrade(conn: &Connection) -> rusqlite::Result<()> {
-    let has_pid: bool = conn.query_row(
-        "SELECT COUNT(*) FROM pragma_table_info('dictations') WHERE name = 'pid'",
-        [],
-        |row| row.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if !has_pid {
-        conn.execute_batch("ALTER TABLE dictations ADD COLUMN pid INTEGER")?;
+    for (name, kind) in ADDED_COLUMNS {
+        let present: bool = conn.query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('dictations') WHERE name = ?1",
+            [name],
+            |row| row.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE dictations ADD COLUMN {name} {kind}"))?;
+        }
     }
     Ok(())
 }

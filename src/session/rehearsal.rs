@@ -5,6 +5,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use crate::audio::SimulatedMicrophone;
+use crate::cleanup::Cleaner;
 use crate::output::NoOutput;
 use crate::settings::Settings;
 use crate::transcriber::Transcriber;
@@ -18,14 +19,26 @@ pub fn simulated_session(
     settings: &Settings,
     events: impl Fn(SessionEvent) + Send + 'static,
 ) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
+    simulated_session_with(transcriber, None, settings, 1.0, events)
+}
+
+/// Like [`simulated_session`], with a clean-up stage and the microphone playing `pace` times
+/// faster than real time.
+pub fn simulated_session_with(
+    transcriber: Transcriber,
+    cleaner: Option<Cleaner>,
+    settings: &Settings,
+    pace: f64,
+    events: impl Fn(SessionEvent) + Send + 'static,
+) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
     let pipeline = Pipeline {
         transcriber: Some(transcriber),
-        cleaner: None,
+        cleaner,
         output: Box::new(NoOutput),
         history: None,
         recordings_dir: None,
     };
-    let (mic, played) = SimulatedMicrophone::new();
+    let (mic, played) = SimulatedMicrophone::with_pace(pace);
     let session =
         Session::start_with_source(settings.clone(), pipeline, Box::new(mic.clone()), events);
     (session, mic, played)
@@ -50,12 +63,24 @@ pub struct Rehearsal {
 
 impl Rehearsal {
     pub fn start(transcriber: Transcriber, settings: &Settings) -> Rehearsal {
+        Rehearsal::with(transcriber, None, settings, 1.0)
+    }
+
+    /// With a clean-up stage, the microphone playing `pace` times faster than real time.
+    pub fn with(
+        transcriber: Transcriber,
+        cleaner: Option<Cleaner>,
+        settings: &Settings,
+        pace: f64,
+    ) -> Rehearsal {
         let (tx, finished) = channel();
-        let (session, mic, played) = simulated_session(transcriber, settings, move |event| {
+        let on_event = move |event| {
             if let SessionEvent::Finished { report } = event {
                 let _ = tx.send(report);
             }
-        });
+        };
+        let (session, mic, played) =
+            simulated_session_with(transcriber, cleaner, settings, pace, on_event);
         Rehearsal {
             session,
             mic,
