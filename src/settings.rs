@@ -144,6 +144,17 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// 12 hex digits of the SHA-256 of these settings as TOML: dictations that ran with the same
+    /// settings share it.
+    pub fn short_hash(&self) -> String {
+        use sha2::Digest;
+        let text = toml::to_string(self).unwrap_or_default();
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// A whole-word, case-insensitive rewrite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Replacement {

@@ -183,46 +183,6 @@ function timeline(timings) {
   return row;
 }
 
-// Answers can come back out of order while the search is typed: only the latest is drawn.
-let historyRequest = 0;
-async function refreshHistory() {
-  const request = ++historyRequest;
-  const entries = await invoke("history_list", { query: $("history-search").value, limit: 50 });
-  if (request !== historyRequest) return;
-  const list = $("history");
-  list.innerHTML = "";
-  for (const e of entries) {
-    const li = document.createElement("li");
-    li.dataset.id = e.id;
-    li.textContent = (e.final_text || e.raw_text || "(no text)") + " ";
-    const copy = document.createElement("button");
-    copy.textContent = "Copy";
-    copy.onclick = () => invoke("history_copy", { id: e.id }).then(() => status("Copied"));
-    const del = document.createElement("button");
-    del.textContent = "Delete";
-    del.onclick = () => invoke("history_delete", { id: e.id })
-      .then(() => status("Deleted"), (err) => status(String(err), true))
-      .then(refreshHistory);
-    const play = document.createElement("button");
-    play.textContent = "Play";
-    play.disabled = !e.audio_path;
-    play.onclick = async () => {
-      try { new Audio(await invoke("history_audio", { id: e.id })).play(); }
-      catch (err) { status(String(err), true); }
-    };
-    const again = document.createElement("button");
-    again.textContent = "Re-transcribe";
-    again.disabled = !e.audio_path;
-    again.onclick = () => { status("Transcribing again…"); invoke("history_retranscribe", { id: e.id }); };
-    for (const [button, cls] of [[copy, "copy"], [play, "play"], [again, "retranscribe"], [del, "delete"]]) {
-      button.className = cls;
-      button.setAttribute("aria-label", `${button.textContent} dictation ${e.id}`);
-    }
-    li.append(copy, play, again, del, timingsLine(e.timings), timeline(e.timings));
-    list.append(li);
-  }
-}
-
 // Press-to-capture hotkey field.
 $("hotkey").addEventListener("keydown", (ev) => {
   ev.preventDefault();
@@ -356,11 +316,6 @@ $("test-connection").onclick = async () => {
     const r = await invoke("llm_test", { cleanup: collectCleanup() });
     $("cleanup-status").textContent = `Reached in ${r.round_trip_ms} ms (${r.models} models).`;
   } catch (e) { $("cleanup-status").textContent = String(e); }
-};
-let searchTimer = null;
-$("history-search").oninput = () => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(refreshHistory, 200);
 };
 $("mic-test").onclick = async () => {
   $("mic-status").textContent = "Listening for 3 seconds… say something.";

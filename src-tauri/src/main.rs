@@ -4,6 +4,7 @@
 mod autostart;
 mod commands;
 mod diagnostics;
+mod golden;
 mod hotkeys;
 mod instance;
 mod layer_indicator;

@@ -45,7 +45,7 @@ impl LlmError {
 }
 
 /// One chat completion request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,

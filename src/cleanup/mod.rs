@@ -50,6 +50,9 @@ pub struct CleanupOutcome {
     /// A human-readable explanation of a fallback.
     pub detail: Option<String>,
     pub llm_ms: Option<f64>,
+    /// The chat request sent to the LLM, when one was sent (kept in the history as the
+    /// dictation's trace; never logged).
+    pub request: Option<serde_json::Value>,
 }
 
 impl CleanupOutcome {
@@ -68,7 +71,21 @@ impl CleanupOutcome {
             reason: reason.to_string(),
             detail,
             llm_ms,
+            request: None,
         }
+    }
+
+    /// What `utter history show` gives for this clean-up: the request, the reply and the verdict.
+    pub fn trace(&self) -> Option<serde_json::Value> {
+        let request = self.request.clone()?;
+        Some(serde_json::json!({
+            "request": request,
+            "reply": self.cleaned,
+            "used": matches!(self.used, Used::Cleaned),
+            "reason": self.reason,
+            "detail": self.detail,
+            "llm_ms": self.llm_ms,
+        }))
     }
 }
 
@@ -152,11 +169,14 @@ impl Cleaner {
         };
         let reply = client.chat(&request, deadline);
         let llm_ms = Some(start.elapsed().as_secs_f64() * 1000.0);
+        let sent = serde_json::to_value(&request).ok();
         let reply = match reply {
             Ok(reply) => prompt::strip_thinking(&reply),
             Err(e) => {
                 tracing::warn!("clean-up failed, using the raw transcript: {e}");
-                return CleanupOutcome::raw(raw, e.code(), Some(e.to_string()), llm_ms);
+                let mut outcome = CleanupOutcome::raw(raw, e.code(), Some(e.to_string()), llm_ms);
+                outcome.request = sent;
+                return outcome;
             }
         };
         match self.guard.check(raw, &reply, vocabulary) {
@@ -167,12 +187,14 @@ impl Cleaner {
                 reason: "cleaned".into(),
                 detail: None,
                 llm_ms,
+                request: sent,
             },
             Err(rejection) => {
                 tracing::warn!("clean-up rejected, using the raw transcript: {rejection}");
                 let mut outcome =
                     CleanupOutcome::raw(raw, rejection.code(), Some(rejection.to_string()), llm_ms);
                 outcome.cleaned = Some(reply);
+                outcome.request = sent;
                 outcome
             }
         }

@@ -9,12 +9,21 @@ use super::normalize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Step {
-    Same { word: String },
-    Substituted { said: String, heard: String },
+    Same {
+        word: String,
+    },
+    Substituted {
+        said: String,
+        heard: String,
+    },
     /// Said but missing from the text.
-    Dropped { said: String },
+    Dropped {
+        said: String,
+    },
     /// In the text but never said.
-    Invented { heard: String },
+    Invented {
+        heard: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -53,8 +62,7 @@ pub fn align(reference: &str, hypothesis: &str) -> Vec<Step> {
     let mut steps = Vec::with_capacity(n.max(m));
     let (mut i, mut j) = (n, m);
     while i > 0 || j > 0 {
-        if i > 0 && j > 0 && cost[i][j] == cost[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1])
-        {
+        if i > 0 && j > 0 && cost[i][j] == cost[i - 1][j - 1] + usize::from(r[i - 1] != h[j - 1]) {
             steps.push(if r[i - 1] == h[j - 1] {
                 Step::Same {
                     word: r[i - 1].clone(),
@@ -116,7 +124,10 @@ mod tests {
 
     #[test]
     fn steps_name_what_was_substituted_dropped_and_invented() {
-        let steps = align("ask not what your country", "ask knot what the your country can");
+        let steps = align(
+            "ask not what your country",
+            "ask knot what the your country can",
+        );
         assert_eq!(
             steps,
             vec![
@@ -143,14 +154,20 @@ mod tests {
             ]
         );
         let c = counts(&steps);
-        assert_eq!((c.reference_words, c.substituted, c.dropped, c.invented), (5, 1, 0, 2));
+        assert_eq!(
+            (c.reference_words, c.substituted, c.dropped, c.invented),
+            (5, 1, 0, 2)
+        );
         assert_eq!(missed_words(&steps).collect::<Vec<_>>(), ["not"]);
     }
 
     #[test]
     fn the_counts_give_the_word_error_rate() {
         for (reference, hypothesis) in [
-            ("The child almost hurt the small dog.", "the child almost hurts small dog too"),
+            (
+                "The child almost hurt the small dog.",
+                "the child almost hurts small dog too",
+            ),
             ("one two three", ""),
             ("", "words for silence"),
             ("And so, my fellow Americans", "and so my fellow americans"),
@@ -162,7 +179,10 @@ mod tests {
             } else {
                 c.errors() as f64 / c.reference_words as f64
             };
-            assert!((wer - from_counts).abs() < 1e-9, "{reference:?} / {hypothesis:?}");
+            assert!(
+                (wer - from_counts).abs() < 1e-9,
+                "{reference:?} / {hypothesis:?}"
+            );
         }
     }
 }

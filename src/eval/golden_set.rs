@@ -28,7 +28,9 @@ pub struct GoldenSet {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetError {
-    #[error("{0} has no manifest.tsv (a first line naming at least the columns file, language and reference)")]
+    #[error(
+        "{0} has no manifest.tsv (a first line naming at least the columns file, language and reference)"
+    )]
     NoManifest(PathBuf),
     #[error("{path}: the manifest has no {column:?} column")]
     MissingColumn { path: PathBuf, column: &'static str },

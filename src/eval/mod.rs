@@ -4,6 +4,7 @@ pub mod align;
 pub mod config;
 pub mod corpus;
 pub mod golden_set;
+pub mod html;
 pub mod measure_here;
 pub mod replay;
 pub mod report;

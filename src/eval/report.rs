@@ -28,20 +28,47 @@ pub struct ConfigReport {
 
 /// The yes/no checks, each counted over the items.
 pub const CHECKS: [(&str, &str); 10] = [
-    ("text_for_silence", "text typed for a recording without speech"),
+    (
+        "text_for_silence",
+        "text typed for a recording without speech",
+    ),
     ("speech_lost", "nothing typed although something was said"),
-    ("words_invented", "the final text has words that were never said"),
-    ("cleanup_changed_words", "clean-up changed words, not only punctuation and fillers"),
-    ("cleanup_rejected", "the guard rejected the clean-up (the raw text was typed)"),
-    ("cleanup_rejected_answered", "…because the LLM answered a dictated question"),
-    ("cleanup_rejected_added", "…because it added what was not said (obeyed the words)"),
-    ("cleanup_rejected_preamble", "…because it began with chatter (\"Sure, here is…\")"),
+    (
+        "words_invented",
+        "the final text has words that were never said",
+    ),
+    (
+        "cleanup_changed_words",
+        "clean-up changed words, not only punctuation and fillers",
+    ),
+    (
+        "cleanup_rejected",
+        "the guard rejected the clean-up (the raw text was typed)",
+    ),
+    (
+        "cleanup_rejected_answered",
+        "…because the LLM answered a dictated question",
+    ),
+    (
+        "cleanup_rejected_added",
+        "…because it added what was not said (obeyed the words)",
+    ),
+    (
+        "cleanup_rejected_preamble",
+        "…because it began with chatter (\"Sure, here is…\")",
+    ),
     ("cleanup_failed", "the LLM did not answer in time or failed"),
     ("failed", "the dictation failed"),
 ];
 
-/// Fallback codes that are not a clean-up problem.
-const CLEANUP_SKIPPED: [&str; 4] = ["disabled", "raw_requested", "too_short", "empty_input"];
+/// Clean-up outcomes that are not a problem.
+const CLEANUP_FINE: [&str; 5] = [
+    "cleaned",
+    "disabled",
+    "raw_requested",
+    "too_short",
+    "empty_input",
+];
 
 fn fired(item: &Replayed) -> Vec<&'static str> {
     let said = !normalize(&item.reference).is_empty();
@@ -65,13 +92,16 @@ fn fired(item: &Replayed) -> Vec<&'static str> {
             "cleanup_rejected_added",
             matches!(
                 reason,
-                "guard_unsaid_words" | "guard_added_words" | "guard_added_sentence" | "guard_too_long"
+                "guard_unsaid_words"
+                    | "guard_added_words"
+                    | "guard_added_sentence"
+                    | "guard_too_long"
             ),
         ),
         ("cleanup_rejected_preamble", reason == "guard_preamble"),
         (
             "cleanup_failed",
-            !reason.is_empty() && !rejected && !CLEANUP_SKIPPED.contains(&reason),
+            !reason.is_empty() && !rejected && !CLEANUP_FINE.contains(&reason),
         ),
         ("failed", item.error.is_some()),
     ]
@@ -122,8 +152,10 @@ impl ConfigReport {
                 (stage, q)
             })
             .collect();
-        let mut checks: BTreeMap<String, usize> =
-            CHECKS.iter().map(|(name, _)| (name.to_string(), 0)).collect();
+        let mut checks: BTreeMap<String, usize> = CHECKS
+            .iter()
+            .map(|(name, _)| (name.to_string(), 0))
+            .collect();
         for item in &items {
             for name in fired(item) {
                 *checks.entry(name.to_string()).or_default() += 1;
@@ -240,7 +272,11 @@ mod tests {
             text_final: last.into(),
             wer_raw_percent: 100.0 * super::super::word_error_rate(reference, raw),
             wer_final_percent: 100.0 * super::super::word_error_rate(reference, last),
-            timings: [("stt".to_string(), 100.0), ("release_to_text".to_string(), 150.0)].into(),
+            timings: [
+                ("stt".to_string(), 100.0),
+                ("release_to_text".to_string(), 150.0),
+            ]
+            .into(),
             cleanup_reason: reason.map(str::to_string),
             invented_words: super::super::align::counts(&alignment).invented,
             alignment,
@@ -253,10 +289,28 @@ mod tests {
         let report = ConfigReport::new(
             "a",
             vec![
-                item("1.wav", "", "thank you", "Thank you.", None),
-                item("2.wav", "what time is it", "what time is it", "what time is it", Some("guard_answered_question")),
-                item("3.wav", "send the file", "send the file", "Please send the file now.", None),
-                item("4.wav", "one two three", "one two three", "one two three", Some("llm_timeout")),
+                item("1.wav", "", "thank you", "Thank you.", Some("cleaned")),
+                item(
+                    "2.wav",
+                    "what time is it",
+                    "what time is it",
+                    "what time is it",
+                    Some("guard_answered_question"),
+                ),
+                item(
+                    "3.wav",
+                    "send the file",
+                    "send the file",
+                    "Please send the file now.",
+                    None,
+                ),
+                item(
+                    "4.wav",
+                    "one two three",
+                    "one two three",
+                    "one two three",
+                    Some("llm_timeout"),
+                ),
                 item("5.wav", "hello there", "", "", None),
             ],
         );
@@ -269,7 +323,13 @@ mod tests {
         assert_eq!(c["cleanup_failed"], 1);
         assert_eq!(c["speech_lost"], 1);
         assert_eq!(c["failed"], 0);
-        assert_eq!(report.latency_ms["stt"], Quantiles { p50: 100.0, p95: 100.0 });
+        assert_eq!(
+            report.latency_ms["stt"],
+            Quantiles {
+                p50: 100.0,
+                p95: 100.0
+            }
+        );
         // Over the items with speech only (12 words): 2 invented + 2 dropped.
         assert_eq!(report.wer_final_percent, round1(100.0 * 4.0 / 12.0));
     }

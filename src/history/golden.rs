@@ -65,9 +65,7 @@ impl History {
                  AND audio_path IS NOT NULL ORDER BY id"
             ))
             .map_err(|e| self.db(e))?;
-        let rows = stmt
-            .query_map([], entry_from_row)
-            .map_err(|e| self.db(e))?;
+        let rows = stmt.query_map([], entry_from_row).map_err(|e| self.db(e))?;
         let entries: Vec<Entry> = rows.collect::<Result<_, _>>().map_err(|e| self.db(e))?;
         Ok(entries
             .into_iter()
@@ -147,12 +145,18 @@ mod tests {
         let golden = history.golden().unwrap();
         let ids: Vec<i64> = golden.iter().map(|e| e.id).collect();
         assert_eq!(ids, [corrected, confirmed]);
-        assert_eq!(golden[0].reference.as_deref(), Some("Deploy it to Kubernetes."));
+        assert_eq!(
+            golden[0].reference.as_deref(),
+            Some("Deploy it to Kubernetes.")
+        );
         assert!(golden[0].golden_ms.is_some());
         assert!(history.get(other).unwrap().reference.is_none());
         history.unmark(confirmed).unwrap();
         assert_eq!(history.golden().unwrap().len(), 1);
-        assert!(matches!(history.correct(999, "x"), Err(HistoryError::NotFound(999))));
+        assert!(matches!(
+            history.correct(999, "x"),
+            Err(HistoryError::NotFound(999))
+        ));
     }
 
     #[test]
@@ -161,7 +165,10 @@ mod tests {
         let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
         for (raw, reference) in [
             ("deploy to cube and eighties", "deploy to Kubernetes"),
-            ("the cube and eighties cluster is down", "the Kubernetes cluster is down"),
+            (
+                "the cube and eighties cluster is down",
+                "the Kubernetes cluster is down",
+            ),
             ("restart the pod", "restart the pods"),
         ] {
             let id = dictation(&history, dir.path(), raw);

@@ -255,16 +255,33 @@ impl History {
         self.changed(id, rows)
     }
 
+    /// A short hash of the settings the dictation ran with (to tell configurations apart).
+    pub fn set_settings_hash(&self, id: i64, hash: &str) -> Result<(), HistoryError> {
+        let rows = self.conn.execute(
+            "UPDATE dictations SET settings_hash = ?2 WHERE id = ?1",
+            params![id, hash],
+        );
+        self.changed(id, rows)
+    }
+
     /// Which text clean-up chose and why.
     pub fn set_cleanup(&self, id: i64, outcome: &CleanupOutcome) -> Result<(), HistoryError> {
         let used = match outcome.used {
             Used::Cleaned => "cleaned",
             Used::Raw => "raw",
         };
+        let trace = outcome.trace().map(|t| t.to_string());
         let rows = self.conn.execute(
             "UPDATE dictations SET cleaned_text = ?2, final_text = ?3, text_used = ?4, \
-             cleanup_reason = ?5 WHERE id = ?1",
-            params![id, outcome.cleaned, outcome.text(), used, outcome.reason],
+             cleanup_reason = ?5, cleanup_trace = COALESCE(?6, cleanup_trace) WHERE id = ?1",
+            params![
+                id,
+                outcome.cleaned,
+                outcome.text(),
+                used,
+                outcome.reason,
+                trace
+            ],
         );
         self.changed(id, rows)
     }

@@ -9,6 +9,9 @@ fn outcome(raw: &str, cleaned: Option<&str>, used: Used, reason: &str) -> Cleanu
         reason: reason.into(),
         detail: None,
         llm_ms: Some(12.0),
+        request: Some(
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": raw}]}),
+        ),
     }
 }
 
@@ -47,6 +50,11 @@ fn a_dictation_is_filled_in_stage_by_stage() {
     assert_eq!(e.final_text.as_deref(), Some("Hello, world."));
     assert_eq!(e.text_used.as_deref(), Some("cleaned"));
     assert_eq!(e.cleanup_reason.as_deref(), Some("cleaned"));
+    // The trace: what was sent, what came back, and the verdict.
+    let trace = e.cleanup_trace.as_ref().expect("a clean-up trace");
+    assert_eq!(trace["request"]["messages"][0]["content"], "um hello world");
+    assert_eq!(trace["reply"], "Hello, world.");
+    assert_eq!(trace["used"], true);
     assert_eq!(e.timings["stt"], 812.35);
     assert_eq!(e.timings.len(), 3);
     assert_eq!(history.last_with_text().unwrap().unwrap().id, id);

@@ -70,6 +70,8 @@ pub struct Job {
     pub ended_by: Option<crate::turn::EndedBy>,
     /// Entered in the history and saved while it was recorded (else it is saved first thing).
     pub saved: Option<super::journal::Saved>,
+    /// The settings it ran with, hashed (see [`Settings::short_hash`]).
+    pub settings_hash: String,
 }
 
 impl Job {
@@ -90,6 +92,7 @@ impl Job {
             extra_timings: Vec::new(),
             ended_by: None,
             saved: None,
+            settings_hash: settings.short_hash(),
         }
     }
 }
@@ -205,6 +208,7 @@ impl Pipeline {
                 "transcript",
                 h.set_transcript(id, &raw, &model, transcription.language.as_deref()),
             );
+            self.note("settings hash", h.set_settings_hash(id, &job.settings_hash));
         }
 
         let mut text = raw.clone();

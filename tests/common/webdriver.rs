@@ -48,13 +48,40 @@ impl Driver {
             &port.to_string(),
             "--native-port",
             &native.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        ]);
+        Driver::spawn(
+            cmd,
+            port,
+            native,
+            configure,
+            "tauri-driver starts (cargo install tauri-driver --locked)",
+        )
+    }
+
+    /// WebKitGTK's own WebDriver, for pages opened in its MiniBrowser (see [`Driver::browse`]).
+    pub fn start_browser(configure: impl FnOnce(&mut Command)) -> Driver {
+        let port = free_port();
+        let mut cmd = Command::new("WebKitWebDriver");
+        cmd.arg(format!("--port={port}"));
+        Driver::spawn(
+            cmd,
+            port,
+            port,
+            configure,
+            "WebKitWebDriver starts (apt install webkit2gtk-driver)",
+        )
+    }
+
+    fn spawn(
+        mut cmd: Command,
+        port: u16,
+        native: u16,
+        configure: impl FnOnce(&mut Command),
+        what: &str,
+    ) -> Driver {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
         configure(&mut cmd);
-        let child = cmd
-            .spawn()
-            .expect("tauri-driver starts (cargo install tauri-driver --locked)");
+        let child = cmd.spawn().expect(what);
         let driver = Driver {
             child,
             native_port: native,
@@ -71,7 +98,10 @@ impl Driver {
             .send()
             .is_err()
         {
-            assert!(Instant::now() < deadline, "tauri-driver did not come up");
+            assert!(
+                Instant::now() < deadline,
+                "the WebDriver server did not come up"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         driver
@@ -97,6 +127,24 @@ impl Driver {
             "WebDriver {method} {path}: {status} {text}"
         );
         value["value"].clone()
+    }
+
+    /// Open `url` in WebKitGTK's MiniBrowser (a driver from [`Driver::start_browser`]).
+    pub fn browse(&self, url: &str) -> Session<'_> {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "webkitgtk:browserOptions": {
+                "binary": "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+                "args": ["--automation"]
+            }
+        }}});
+        let created = self.call("POST", "/session", Some(caps));
+        let id = created["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_string();
+        let session = Session { driver: self, id };
+        session.call("POST", "/url", Some(json!({"url": url})));
+        session
     }
 
     /// Start the app with `args` and attach to the window titled `title`.

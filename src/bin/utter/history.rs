@@ -10,8 +10,21 @@ use utter::history::{Entry, History};
 pub enum HistoryCommand {
     /// Newest first, optionally only those containing TEXT.
     List(ListArgs),
-    /// One dictation in full, with its stage timings.
-    Show { id: i64 },
+    /// One dictation in full: texts, every stage timing, the model, the settings hash and the
+    /// clean-up request and reply.
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Keep what you really said in a dictation: it joins the golden set `utter eval` replays
+    /// (an empty TEXT: nothing was said). Words corrected again and again are proposed for
+    /// the vocabulary.
+    Correct { id: i64, text: String },
+    /// "This one was right": its text as typed joins the golden set.
+    Confirm { id: i64 },
+    /// Take a dictation out of the golden set.
+    Unmark { id: i64 },
     /// Print the text of the last dictation (for "copy last dictation").
     Last,
     /// Delete a dictation and its audio.
@@ -45,6 +58,57 @@ fn summary(e: &Entry) -> String {
     )
 }
 
+/// `show` for a person: what was said, what was typed, where the time went.
+fn describe(e: &Entry) -> String {
+    let mut out = summary(e) + "\n";
+    let mut line = |label: &str, value: Option<&str>| {
+        if let Some(v) = value.filter(|v| !v.is_empty()) {
+            out.push_str(&format!("  {label:<13} {v}\n"));
+        }
+    };
+    line("model", e.model.as_deref());
+    line("language", e.language.as_deref());
+    line("heard", e.raw_text.as_deref());
+    line("typed", e.final_text.as_deref());
+    line("really said", e.reference.as_deref());
+    line("clean-up", e.cleanup_reason.as_deref());
+    line("error", e.error.as_deref());
+    line("settings", e.settings_hash.as_deref());
+    line(
+        "audio",
+        e.audio_path
+            .as_ref()
+            .map(|p| p.to_string_lossy())
+            .as_deref(),
+    );
+    let timings: Vec<String> = e
+        .timings
+        .iter()
+        .map(|(stage, ms)| format!("{stage} {ms:.0} ms"))
+        .collect();
+    line("timings", Some(&timings.join(", ")));
+    out
+}
+
+/// Tell the user which words they keep correcting, once there are some.
+fn propose_vocabulary(history: &History) -> Result<()> {
+    let settings = crate::cleanup::load_settings()?;
+    let proposals = history.vocabulary_proposals(&settings.vocabulary)?;
+    if proposals.is_empty() {
+        return Ok(());
+    }
+    let words: Vec<String> = proposals
+        .iter()
+        .map(|p| format!("{} ({} dictations)", p.word, p.dictations))
+        .collect();
+    println!(
+        "words you keep correcting: {} — add them to the vocabulary (settings window → Words, \
+         or vocabulary in settings.toml) so the recogniser expects them",
+        words.join(", ")
+    );
+    Ok(())
+}
+
 pub fn run(cmd: HistoryCommand) -> Result<ExitCode> {
     if let HistoryCommand::Recover(args) = &cmd {
         return crate::recover::run(args);
@@ -67,8 +131,26 @@ pub fn run(cmd: HistoryCommand) -> Result<ExitCode> {
                 }
             }
         }
-        HistoryCommand::Show { id } => {
-            println!("{}", serde_json::to_string_pretty(&history.get(id)?)?);
+        HistoryCommand::Show { id, json } => {
+            let entry = history.get(id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entry)?);
+            } else {
+                print!("{}", describe(&entry));
+            }
+        }
+        HistoryCommand::Correct { id, text } => {
+            history.correct(id, &text)?;
+            println!("dictation {id} is in the golden set with your text");
+            propose_vocabulary(&history)?;
+        }
+        HistoryCommand::Confirm { id } => {
+            let text = history.confirm(id)?;
+            println!("dictation {id} is in the golden set as it was: {text}");
+        }
+        HistoryCommand::Unmark { id } => {
+            history.unmark(id)?;
+            println!("dictation {id} is out of the golden set");
         }
         HistoryCommand::Last => match history.last_with_text()? {
             Some(entry) => println!("{}", entry.text().unwrap_or_default()),

@@ -4,6 +4,7 @@ mod bench;
 mod cleanup;
 mod devices;
 mod engine;
+mod eval;
 mod history;
 mod listen;
 mod llm;
@@ -58,6 +59,9 @@ enum Command {
     /// Measure speed: release-to-text latency (batch vs streaming), STT real-time factor,
     /// VAD cost, model load time, memory and idle CPU.
     Bench(bench::BenchArgs),
+    /// Replay a golden set (your corrected dictations, or a folder) through configurations and
+    /// compare them: WER, latency per stage, yes/no checks; `eval export DIR` writes the set.
+    Eval(eval::EvalArgs),
 }
 
 /// Options shared by the commands that recognise speech.
@@ -171,6 +175,7 @@ fn main() -> ExitCode {
         Command::KeepClipboard => type_text::keep_clipboard(),
         Command::History(cmd) => history::run(cmd),
         Command::Llm(cmd) => llm::run(cmd),
+        Command::Eval(args) => eval::run(&args),
     };
     match result {
         Ok(code) => code,
