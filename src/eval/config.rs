@@ -110,8 +110,10 @@ mod tests {
 
     #[test]
     fn inline_pairs_and_files_override_only_what_they_name() {
-        let mut base = Settings::default();
-        base.vocabulary = vec!["Utter".into()];
+        let base = Settings {
+            vocabulary: vec!["Utter".into()],
+            ..Settings::default()
+        };
         let c = EvalConfig::parse("model=tiny.en-q8_0,speed.strategy=batch", &base).unwrap();
         assert_eq!(c.name, "model=tiny.en-q8_0,speed.strategy=batch");
         assert_eq!(c.settings.model.as_deref(), Some("tiny.en-q8_0"));
