@@ -58,6 +58,19 @@ pub fn recordings_dir() -> Result<PathBuf, NoHomeDir> {
 }
 
 /// Where a file that could not be read is kept aside: `<path>.corrupt-<unix time>`.
+/// Write `bytes` to a temporary file beside `path`, flush it to disk, then rename it into place:
+/// a crash or a full disk never leaves a half-written file.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 pub fn corrupt_copy_of(path: &std::path::Path) -> PathBuf {
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

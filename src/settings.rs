@@ -2,7 +2,6 @@
 //! cannot be parsed is kept as a backup and replaced by defaults, with a warning to show.
 //! Secrets are never stored here (see [`crate::secrets`]).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -37,6 +36,8 @@ pub struct Settings {
     pub history: Retention,
     pub speed: SpeedSettings,
     pub hands_free: HandsFreeSettings,
+    /// Speech detection: thresholds and durations (the defaults suit most microphones).
+    pub vad: crate::vad::VadParams,
 }
 
 /// What ends a hands-free dictation.
@@ -140,6 +141,7 @@ impl Default for Settings {
             history: Retention::default(),
             speed: SpeedSettings::default(),
             hands_free: HandsFreeSettings::default(),
+            vad: crate::vad::VadParams::default(),
         }
     }
 }
@@ -261,17 +263,12 @@ impl SettingsFile {
     /// full disk never leaves a half-written settings file.
     pub fn save(&self, settings: &Settings) -> Result<(), SettingsError> {
         let text = toml::to_string_pretty(settings)?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        let write_err = |source| SettingsError::Write {
-            path: self.path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-        tmp.write_all(text.as_bytes()).map_err(write_err)?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(&self.path).map_err(|e| write_err(e.error))?;
-        Ok(())
+        crate::paths::write_atomically(&self.path, text.as_bytes()).map_err(|source| {
+            SettingsError::Write {
+                path: self.path.clone(),
+                source,
+            }
+        })
     }
 }
 

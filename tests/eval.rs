@@ -375,6 +375,9 @@ fn clean_up_configurations_show_the_yes_no_checks() {
         &good,
         "--config",
         &bad,
+        // Speech detection that needs 30 s of speech before it believes any: all speech lost.
+        "--config",
+        "model=tiny.en-q8_0,speed.strategy=batch,vad.min_speech_ms=30000",
         "--pace",
         "4",
         "--json",
@@ -406,4 +409,10 @@ fn clean_up_configurations_show_the_yes_no_checks() {
         assert_eq!(item["text_final"], item["text_raw"], "{item}");
     }
     assert!(!echo.chat_requests().is_empty() && !answers.chat_requests().is_empty());
+    let deaf = config(
+        &report,
+        "model=tiny.en-q8_0,speed.strategy=batch,vad.min_speech_ms=30000",
+    );
+    assert_eq!(deaf["checks"]["speech_lost"], 2, "{deaf}");
+    assert_eq!(deaf["checks"]["text_for_silence"], 0, "{deaf}");
 }

@@ -64,6 +64,9 @@ fn a_failed_output_keeps_the_text_and_audio_in_the_history() {
     assert_eq!(entry.status, Status::Failed);
     assert_eq!(entry.final_text.as_deref(), Some(report.text.as_str()));
     assert!(entry.audio_path.as_ref().unwrap().exists());
+    // Which settings it ran with, for telling configurations apart later.
+    assert_eq!(entry.settings_hash, Some(settings.short_hash()));
+    assert_ne!(settings.short_hash(), Settings::default().short_hash());
     let timed: Vec<&str> = report.timings.iter().map(|(k, _)| k.as_str()).collect();
     for stage in ["save", "vad", "stt", "release_to_text"] {
         assert!(timed.contains(&stage), "{stage} in {timed:?}");

@@ -119,6 +119,9 @@ mod tests {
         assert_eq!(c.settings.model.as_deref(), Some("tiny.en-q8_0"));
         assert_eq!(c.settings.speed.strategy, Strategy::Batch);
         assert_eq!(c.settings.vocabulary, ["Utter"]);
+        let c = EvalConfig::parse("vad.threshold=0.7", &base).unwrap();
+        assert_eq!(c.settings.vad.threshold, 0.7);
+        assert_eq!(c.settings.vad.min_speech_ms, base.vad.min_speech_ms);
 
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("llm-on.toml");

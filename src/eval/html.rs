@@ -235,18 +235,8 @@ fn comparisons(report: &EvalReport) -> String {
         String::from("<h2>Compared with the first configuration</h2><ul id=\"comparisons\">");
     for c in &report.comparisons {
         let files = |changes: &[super::report::ItemChange]| {
-            changes
-                .iter()
-                .map(|i| {
-                    format!(
-                        "{} ({:.0} → {:.0} %)",
-                        esc(&i.file),
-                        i.baseline_wer_percent,
-                        i.candidate_wer_percent
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            let described: Vec<String> = changes.iter().map(|i| esc(&i.describe())).collect();
+            described.join(", ")
         };
         let _ = write!(
             out,

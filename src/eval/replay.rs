@@ -69,13 +69,12 @@ pub fn replay(
     let mut session = Rehearsal::with(transcriber, cleaner, &settings, pace);
     // A warm app has paid its first-dictation costs long ago: so does the replay, on the
     // shortest recording (not counted).
+    let failed = |source| ReplayError::Session {
+        name: config.name.clone(),
+        source,
+    };
     if let Some(shortest) = set.items.iter().min_by_key(|i| i.samples.len()) {
-        session
-            .dictate(shortest.samples.clone())
-            .map_err(|source| ReplayError::Session {
-                name: config.name.clone(),
-                source,
-            })?;
+        session.dictate(shortest.samples.clone()).map_err(failed)?;
     }
     let mut results = Vec::with_capacity(set.items.len());
     for (i, item) in set.items.iter().enumerate() {

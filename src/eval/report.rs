@@ -180,6 +180,16 @@ pub struct ItemChange {
     pub candidate_wer_percent: f64,
 }
 
+impl ItemChange {
+    /// "a.wav (20 → 0 %)"
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:.0} → {:.0} %)",
+            self.file, self.baseline_wer_percent, self.candidate_wer_percent
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub baseline: String,

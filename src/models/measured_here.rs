@@ -3,7 +3,6 @@
 //! come from the project's build machine; these are the user's.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -86,13 +85,7 @@ impl MeasuredHereFile {
             source,
         };
         let text = serde_json::to_string_pretty(&stored).map_err(|e| write_err(e.into()))?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(write_err)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-        tmp.write_all(text.as_bytes()).map_err(write_err)?;
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(&self.path).map_err(|e| write_err(e.error))?;
-        Ok(())
+        crate::paths::write_atomically(&self.path, text.as_bytes()).map_err(write_err)
     }
 
     /// Fill in each listed model's figures from here.

@@ -271,7 +271,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                         ..params
                     };
                     let seq = self.recordings;
-                    let _ = self.turns.send(TurnMsg::Start { seq, params });
+                    let vad = self.settings.vad.clone();
+                    let _ = self.turns.send(TurnMsg::Start { seq, params, vad });
                     seq
                 });
                 let live = mic.start_recording();

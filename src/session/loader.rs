@@ -24,7 +24,9 @@ pub fn load_transcriber(settings: &Settings) -> anyhow::Result<Transcriber> {
     let vad = SileroVad::load(&store.resolve_vad()?)?;
     let stt = crate::stt::load_engine(&model, default_threads())?;
     tracing::info!(model = %model.name, engine = ?model.engine, "speech model loaded");
-    Ok(Transcriber::new(vad, stt))
+    let mut transcriber = Transcriber::new(vad, stt);
+    transcriber.vad_params = settings.vad.clone();
+    Ok(transcriber)
 }
 
 /// The clean-up stage, or `None` when it is off. Problems are returned as warnings: a broken

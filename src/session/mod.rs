@@ -227,6 +227,9 @@ pub(super) fn reload(pipeline: &mut Pipeline, settings: &Settings) -> Option<Res
         }
         (None, Some(_)) => false,
     };
+    if let Some(t) = pipeline.transcriber.as_mut() {
+        t.vad_params = settings.vad.clone();
+    }
     let model = model_changed.then(|| match loader::load_transcriber(settings) {
         Ok(t) => {
             pipeline.transcriber = Some(t);

@@ -14,6 +14,7 @@ pub(super) enum TurnMsg {
     Start {
         seq: u64,
         params: EndParams,
+        vad: VadParams,
     },
     Audio(Vec<f32>),
     /// The transcript of the recording's first `through` samples (decoded while listening).
@@ -53,9 +54,10 @@ impl Listener {
         let mut active: Option<u64> = None;
         while let Ok(msg) = inbox.recv() {
             match msg {
-                TurnMsg::Start { seq, params } => {
-                    active = self.ensure_loaded(&params).then_some(seq);
+                TurnMsg::Start { seq, params, vad } => {
+                    active = self.ensure_loaded(&params, &vad).then_some(seq);
                     if let Some(watcher) = self.watcher.as_mut() {
+                        watcher.set_vad_params(vad);
                         watcher.restart(params);
                     }
                 }
@@ -102,7 +104,7 @@ impl Listener {
 
     /// The VAD is needed; without Smart Turn, silence alone ends a dictation (and the user is
     /// told once). False when the dictation cannot end by itself.
-    fn ensure_loaded(&mut self, params: &EndParams) -> bool {
+    fn ensure_loaded(&mut self, params: &EndParams, vad_params: &VadParams) -> bool {
         // Loaded, unless the model is wanted and was missing before (it may be there now).
         let judges = self.watcher.as_ref().map(TurnWatcher::judges_turns);
         if judges.is_some_and(|judges| judges || !params.semantic) {
@@ -136,7 +138,7 @@ impl Listener {
             }
             Err(_) => None,
         };
-        self.watcher = Some(TurnWatcher::new(vad, model, *params, VadParams::default()));
+        self.watcher = Some(TurnWatcher::new(vad, model, *params, vad_params.clone()));
         true
     }
 

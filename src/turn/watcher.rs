@@ -52,6 +52,11 @@ impl TurnWatcher {
         self.model.is_some()
     }
 
+    /// Speech detection's thresholds, from the next [`restart`](Self::restart) on.
+    pub fn set_vad_params(&mut self, vad_params: VadParams) {
+        self.vad_params = vad_params;
+    }
+
     /// A new dictation, with `params`.
     pub fn restart(&mut self, params: EndParams) {
         self.vad.reset();

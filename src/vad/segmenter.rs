@@ -7,8 +7,10 @@ use super::FRAME_SAMPLES;
 
 const FRAME_MS: f32 = FRAME_SAMPLES as f32 * 1000.0 / crate::SAMPLE_RATE as f32;
 
-/// Thresholds and durations for speech detection. One place for all of them.
-#[derive(Debug, Clone)]
+/// Thresholds and durations for speech detection. One place for all of them; `[vad]` in the
+/// settings (for `utter eval` to compare them, say).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct VadParams {
     /// A frame at or above this probability is speech (onset).
     pub threshold: f32,

@@ -137,14 +137,18 @@ impl Driver {
                 "args": ["--automation"]
             }
         }}});
-        let created = self.call("POST", "/session", Some(caps));
+        let session = self.new_session(caps);
+        session.call("POST", "/url", Some(json!({"url": url})));
+        session
+    }
+
+    fn new_session(&self, capabilities: Value) -> Session<'_> {
+        let created = self.call("POST", "/session", Some(capabilities));
         let id = created["sessionId"]
             .as_str()
             .expect("session id")
             .to_string();
-        let session = Session { driver: self, id };
-        session.call("POST", "/url", Some(json!({"url": url})));
-        session
+        Session { driver: self, id }
     }
 
     /// Start the app with `args` and attach to the window titled `title`.
@@ -152,12 +156,7 @@ impl Driver {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "tauri:options": {"application": application, "args": args}
         }}});
-        let created = self.call("POST", "/session", Some(caps));
-        let id = created["sessionId"]
-            .as_str()
-            .expect("session id")
-            .to_string();
-        let session = Session { driver: self, id };
+        let session = self.new_session(caps);
         session.switch_to_window_titled(title);
         session
     }

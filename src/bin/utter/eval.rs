@@ -166,16 +166,8 @@ fn print_table(report: &EvalReport) {
     println!("(latency: p50/p95 ms)");
     for c in &report.comparisons {
         let list = |changes: &[utter::eval::report::ItemChange]| {
-            changes
-                .iter()
-                .map(|i| {
-                    format!(
-                        "{} {:.0}→{:.0} %",
-                        i.file, i.baseline_wer_percent, i.candidate_wer_percent
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            let described: Vec<String> = changes.iter().map(|i| i.describe()).collect();
+            described.join(", ")
         };
         println!(
             "{} vs {}: final WER {:+.1} points; better on {} ({}), worse on {} ({}), same on {}",
