@@ -38,6 +38,10 @@ pub struct Settings {
     pub hands_free: HandsFreeSettings,
     /// Speech detection: thresholds and durations (the defaults suit most microphones).
     pub vad: crate::vad::VadParams,
+    /// "new line", "period", "scratch that", … (see [`crate::spoken_commands`]).
+    pub spoken_commands: bool,
+    /// Per-application profiles, the first that matches wins (see [`crate::profiles`]).
+    pub profiles: Vec<crate::profiles::Profile>,
 }
 
 /// What ends a hands-free dictation.
@@ -142,6 +146,8 @@ impl Default for Settings {
             speed: SpeedSettings::default(),
             hands_free: HandsFreeSettings::default(),
             vad: crate::vad::VadParams::default(),
+            spoken_commands: true,
+            profiles: Vec::new(),
         }
     }
 }

@@ -20,11 +20,14 @@ window.utter-indicator { background: #111827; border-radius: 8px; }
 .utter-indicator .dot { color: #ef4444; }
 .utter-indicator.transcribing .dot { color: #f59e0b; }
 .utter-indicator levelbar block.filled { background: #22c55e; }
+.utter-indicator .profile { color: #93c5fd; }
 ";
 
 struct Indicator {
     window: gtk::Window,
     label: gtk::Label,
+    /// The profile shaping this dictation ("terminal"), when one applies.
+    profile: gtk::Label,
     level: gtk::LevelBar,
 }
 
@@ -61,11 +64,13 @@ pub fn create() -> Result<(), &'static str> {
     dot.style_context().add_class("dot");
     let label = gtk::Label::new(Some("Recording"));
     label.set_xalign(0.0);
+    let profile = gtk::Label::new(None);
+    profile.style_context().add_class("profile");
     let level = gtk::LevelBar::for_interval(0.0, 1.0);
     level.set_size_request(60, 6);
     level.set_valign(gtk::Align::Center);
     level.set_hexpand(true);
-    for widget in [&dot, &label] {
+    for widget in [&dot, &label, &profile] {
         widget
             .style_context()
             .add_provider(&css, gtk::STYLE_PROVIDER_PRIORITY_APPLICATION);
@@ -82,6 +87,7 @@ pub fn create() -> Result<(), &'static str> {
         *cell.borrow_mut() = Some(Indicator {
             window,
             label,
+            profile,
             level,
         })
     });
@@ -106,6 +112,7 @@ impl Indicator {
                     State::Recording => {
                         style.remove_class("transcribing");
                         self.label.set_text("Recording");
+                        self.profile.set_text("");
                         self.window.show();
                     }
                     State::Transcribing => {
@@ -118,6 +125,10 @@ impl Indicator {
                 }
             }
             SessionEvent::HandsFree => self.label.set_text(HANDS_FREE_LABEL),
+            SessionEvent::Target {
+                profile: Some(profile),
+                ..
+            } => self.profile.set_text(profile),
             SessionEvent::Partial { text } if !text.is_empty() => {
                 self.label.set_text(&text_tail(text))
             }

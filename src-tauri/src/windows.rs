@@ -169,6 +169,13 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         }
         // Transcripts only at debug level, like the dictation's text.
         SessionEvent::Partial { text } => tracing::debug!("indicator text: {text}"),
+        // The window title stays out of the log: it can name what the user is working on.
+        SessionEvent::Target { app, profile } => tracing::info!(
+            "dictating into {app}{}",
+            profile
+                .as_deref()
+                .map_or(String::new(), |p| format!(" (profile {p})"))
+        ),
         SessionEvent::HandsFree => {
             tracing::info!("listening hands-free: the dictation ends when you stop talking")
         }
@@ -228,6 +235,7 @@ fn follow_in_layer_indicator(app: &AppHandle, event: &SessionEvent) {
         event,
         SessionEvent::State { .. }
             | SessionEvent::HandsFree
+            | SessionEvent::Target { .. }
             | SessionEvent::Partial { .. }
             | SessionEvent::Level { .. }
     ) {

@@ -129,6 +129,9 @@ pub struct CleanupSettings {
     /// Name of the prompt in `prompts` to use; the built-in default when none matches.
     pub prompt: String,
     pub prompts: Vec<NamedPrompt>,
+    /// Tell the LLM which application the text goes to (its name only, never what the window
+    /// shows), so it can match the style usual there.
+    pub app_context: bool,
 }
 
 impl Default for CleanupSettings {
@@ -144,6 +147,7 @@ impl Default for CleanupSettings {
             temperature: 0.0,
             prompt: crate::cleanup::prompt::DEFAULT_PROMPT_NAME.to_string(),
             prompts: Vec::new(),
+            app_context: false,
         }
     }
 }

@@ -35,6 +35,17 @@ pub enum Choice {
     Clean,
     /// Keep the transcript as it is.
     Raw,
+    /// Clean-up is off for this dictation (a profile switched it off).
+    Off,
+}
+
+/// What the clean-up may know about one dictation besides its words.
+#[derive(Debug, Clone, Default)]
+pub struct Context<'a> {
+    /// The prompt (by name) to use instead of the configured one.
+    pub prompt: Option<&'a str>,
+    /// The application the text goes to; told to the LLM only when `app_context` is on.
+    pub app: Option<&'a str>,
 }
 
 /// The result of the clean-up stage: the text to output and why it is that text.
@@ -135,7 +146,18 @@ impl Cleaner {
     /// Clean `raw`, or explain why not. Never takes longer than the configured time box (plus
     /// the guard's microseconds) and never fails: every problem falls back to `raw`.
     pub fn clean(&self, raw: &str, vocabulary: &[String], choice: Choice) -> CleanupOutcome {
-        let Some(client) = &self.client else {
+        self.clean_in(raw, vocabulary, choice, &Context::default())
+    }
+
+    /// As [`clean`](Self::clean), with a profile's prompt and the target application.
+    pub fn clean_in(
+        &self,
+        raw: &str,
+        vocabulary: &[String],
+        choice: Choice,
+        context: &Context<'_>,
+    ) -> CleanupOutcome {
+        let Some(client) = self.client.as_ref().filter(|_| choice != Choice::Off) else {
             return CleanupOutcome::raw(raw, "disabled", None, None);
         };
         if choice == Choice::Raw {
@@ -158,10 +180,14 @@ impl Cleaner {
         }
         let start = Instant::now();
         let deadline = start + self.settings.timeout();
-        let instructions = prompt::instructions(&self.settings.prompt, &self.settings.prompts);
+        let chosen = context.prompt.unwrap_or(&self.settings.prompt);
+        let mut instructions = prompt::instructions(chosen, &self.settings.prompts).to_string();
+        if let Some(app) = context.app.filter(|_| self.settings.app_context) {
+            instructions.push_str(&prompt::app_note(app));
+        }
         let request = ChatRequest {
             model: self.settings.model.clone(),
-            messages: prompt::build_messages(instructions, raw, vocabulary),
+            messages: prompt::build_messages(&instructions, raw, vocabulary),
             temperature: self.settings.temperature,
             // Room for the text and some change, not for an essay.
             max_tokens: (raw.len() as u32 / 2).max(64) + 64,

@@ -43,6 +43,15 @@ pub fn instructions<'a>(name: &str, prompts: &'a [NamedPrompt]) -> &'a str {
 /// System message with the instructions (and vocabulary), user message with the transcript
 /// between markers. Marker look-alikes inside the transcript are defused so dictated text can
 /// never close the data block early.
+/// Told to the LLM when `app_context` is on: the application's name, never what it shows.
+pub fn app_note(app: &str) -> String {
+    let app: String = app.chars().filter(|c| !c.is_control()).take(60).collect();
+    format!(
+        "\n\nThe text will be typed into the application \"{app}\": match the style usual \
+         there (a chat, an email, a code editor), within the rules above."
+    )
+}
+
 pub fn build_messages(instructions: &str, transcript: &str, vocabulary: &[String]) -> Vec<Message> {
     let mut system = instructions.trim().to_string();
     let words: Vec<&str> = vocabulary

@@ -30,7 +30,10 @@ CREATE TABLE IF NOT EXISTS dictations (
     reference      TEXT,
     golden_ms      INTEGER,
     settings_hash  TEXT,
-    cleanup_trace  TEXT
+    cleanup_trace  TEXT,
+    target_app     TEXT,
+    target_title   TEXT,
+    profile        TEXT
 );
 CREATE INDEX IF NOT EXISTS dictations_created ON dictations(created_ms);
 ";
@@ -131,6 +134,10 @@ pub struct Entry {
     pub settings_hash: Option<String>,
     /// The clean-up request sent and the reply received, when clean-up ran.
     pub cleanup_trace: Option<serde_json::Value>,
+    /// The application it went to (class or app id), its window title, and the profile used.
+    pub target_app: Option<String>,
+    pub target_title: Option<String>,
+    pub profile: Option<String>,
 }
 
 impl Entry {
@@ -178,7 +185,8 @@ pub fn now_ms() -> i64 {
 
 const COLUMNS: &str = "id, created_ms, status, audio_path, audio_s, model, language, raw_text, \
                        cleaned_text, final_text, text_used, cleanup_reason, error, timings, \
-                       reference, golden_ms, settings_hash, cleanup_trace";
+                       reference, golden_ms, settings_hash, cleanup_trace, target_app, \
+                       target_title, profile";
 
 fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let status: String = row.get(2)?;
@@ -204,6 +212,9 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
         golden_ms: row.get(15)?,
         settings_hash: row.get(16)?,
         cleanup_trace: trace.and_then(|t| serde_json::from_str(&t).ok()),
+        target_app: row.get(18)?,
+        target_title: row.get(19)?,
+        profile: row.get(20)?,
     })
 }
 
@@ -260,6 +271,20 @@ impl History {
         let rows = self.conn.execute(
             "UPDATE dictations SET settings_hash = ?2 WHERE id = ?1",
             params![id, hash],
+        );
+        self.changed(id, rows)
+    }
+
+    /// Which application the dictation went to, and the profile that shaped it.
+    pub fn set_target(
+        &self,
+        id: i64,
+        target: &crate::target::Target,
+        profile: Option<&str>,
+    ) -> Result<(), HistoryError> {
+        let rows = self.conn.execute(
+            "UPDATE dictations SET target_app = ?2, target_title = ?3, profile = ?4 WHERE id = ?1",
+            params![id, target.app, target.title, profile],
         );
         self.changed(id, rows)
     }

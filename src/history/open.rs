@@ -111,12 +111,15 @@ fn connect(path: &Path, check: Check) -> rusqlite::Result<Connection> {
 }
 
 /// Columns added since the first release, with their types.
-const ADDED_COLUMNS: [(&str, &str); 5] = [
+const ADDED_COLUMNS: [(&str, &str); 8] = [
     ("pid", "INTEGER"),
     ("reference", "TEXT"),
     ("golden_ms", "INTEGER"),
     ("settings_hash", "TEXT"),
     ("cleanup_trace", "TEXT"),
+    ("target_app", "TEXT"),
+    ("target_title", "TEXT"),
+    ("profile", "TEXT"),
 ];
 
 fn upgrade(conn: &Connection) -> rusqlite::Result<()> {

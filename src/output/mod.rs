@@ -3,6 +3,7 @@
 
 mod display;
 pub mod focus;
+mod key_watch;
 mod paste;
 mod typing;
 mod wayland_clipboard;
@@ -37,6 +38,13 @@ pub enum PasteKeys {
     ShiftInsert,
 }
 
+/// The editing keys a dictation presses besides its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditKey {
+    Enter,
+    Backspace,
+}
+
 /// How to type in a Wayland session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -59,6 +67,9 @@ pub struct OutputSettings {
     pub trailing_space: bool,
     /// How keys are typed in a Wayland session (X11 always uses XTest).
     pub wayland_typing: WaylandTyping,
+    /// Press Enter after the text (a chat sends it, a shell runs it). Off by default; a
+    /// profile or "press enter" at the end of a dictation turns it on.
+    pub press_enter: bool,
 }
 
 impl Default for OutputSettings {
@@ -68,6 +79,7 @@ impl Default for OutputSettings {
             paste_keys: PasteKeys::CtrlV,
             trailing_space: true,
             wayland_typing: WaylandTyping::Auto,
+            press_enter: false,
         }
     }
 }
@@ -77,7 +89,9 @@ impl OutputSettings {
     pub fn finish_text(&self, text: &str) -> String {
         // Spaces around the text go; a dictated line break at the end stays.
         let text = text.trim_matches(|c: char| c == ' ' || c == '\t');
-        if self.trailing_space && !text.is_empty() && !text.ends_with('\n') {
+        // Before Enter a space would only be sent along.
+        let space = self.trailing_space && !self.press_enter;
+        if space && !text.is_empty() && !text.ends_with('\n') {
             format!("{text} ")
         } else {
             text.to_string()
@@ -95,6 +109,9 @@ pub enum OutputError {
     Clipboard(String),
     #[error("the focused window is Utter's own; the text was not typed (it is in the history)")]
     OwnWindow,
+    /// "scratch that" erased nothing, and why.
+    #[error("{0}")]
+    NotScratched(String),
 }
 
 /// Something that puts text into the focused application.
@@ -108,6 +125,19 @@ pub trait TextSink: Send {
 
     /// A dictation has started: get ready to deliver, so the text is not kept waiting.
     fn prepare(&mut self) {}
+
+    /// Whether text goes to the focused application (so the session looks at which one it is
+    /// and applies its profile).
+    fn finds_target(&self) -> bool {
+        false
+    }
+
+    /// Take back the previous dictation ("scratch that"): how many characters were erased.
+    fn scratch(&mut self, _settings: &OutputSettings, _hotkey: &str) -> Result<usize, OutputError> {
+        Err(OutputError::NotScratched(
+            "nothing was typed into an application by this session".into(),
+        ))
+    }
 }
 
 /// Delivers nowhere: for runs whose caller shows the text itself (`utter listen` prints it,
@@ -129,6 +159,22 @@ impl TextSink for Output {
         // A failure shows at delivery, with the text kept.
         let _ = self.typist(self.typing);
     }
+
+    fn finds_target(&self) -> bool {
+        true
+    }
+
+    fn scratch(&mut self, settings: &OutputSettings, hotkey: &str) -> Result<usize, OutputError> {
+        Output::scratch(self, settings, hotkey)
+    }
+}
+
+/// What the last dictation typed, so "scratch that" can take it back.
+struct LastDelivery {
+    /// The window it went to (`None`: the session could not tell).
+    window: Option<String>,
+    chars: usize,
+    entered: bool,
 }
 
 /// Both methods, created on first use (a display may appear after start-up).
@@ -139,6 +185,8 @@ pub struct Output {
     typing: WaylandTyping,
     paster: Option<Paster>,
     wayland_clipboard: Option<WaylandClipboard>,
+    last: Option<LastDelivery>,
+    keys: Option<key_watch::KeyWatch>,
 }
 
 /// What delivering did besides the text itself.
@@ -203,18 +251,88 @@ impl Output {
         Ok((previous, Some(fetched_at)))
     }
 
+    /// Deliver `text` (then Enter, if the settings say so) and remember it for "scratch that".
     pub fn deliver(
         &mut self,
         settings: &OutputSettings,
         text: &str,
     ) -> Result<Delivered, OutputError> {
         let text = settings.finish_text(text);
-        if text.is_empty() {
+        if text.is_empty() && !settings.press_enter {
             return Ok(Delivered::default());
         }
         if focus::focus_is_ours() {
             return Err(OutputError::OwnWindow);
         }
+        let delivered = if text.is_empty() {
+            Delivered::default()
+        } else {
+            self.deliver_text(settings, &text)?
+        };
+        if settings.press_enter {
+            self.typist(settings.wayland_typing)?
+                .press(EditKey::Enter, 1)?;
+        }
+        self.last = Some(LastDelivery {
+            window: crate::target::focused().map(|t| t.window),
+            chars: text.chars().count(),
+            entered: settings.press_enter,
+        });
+        // What was just typed is ours, not the user's.
+        if DisplayServer::detect() == Some(DisplayServer::X11) {
+            if self.keys.is_none() {
+                self.keys = key_watch::KeyWatch::start();
+            }
+            if let Some(keys) = self.keys.as_mut() {
+                keys.presses_since_last(&[]);
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Erase the previous dictation with Backspace — only when it went to the window in front
+    /// now, was not sent with Enter, and nothing was typed since.
+    pub fn scratch(
+        &mut self,
+        settings: &OutputSettings,
+        hotkey: &str,
+    ) -> Result<usize, OutputError> {
+        let refuse = |why: &str| Err(OutputError::NotScratched(why.to_string()));
+        let Some(last) = self.last.take() else {
+            return refuse("no dictation has been typed since Utter started");
+        };
+        if last.entered {
+            return refuse("the previous dictation was sent with Enter");
+        }
+        let here = crate::target::focused().map(|t| t.window);
+        if last.window.is_none() || here != last.window {
+            return refuse("the previous dictation went to another window");
+        }
+        if DisplayServer::detect() != Some(DisplayServer::X11) {
+            return refuse(
+                "on Wayland Utter cannot see whether you typed since the previous dictation",
+            );
+        }
+        let Some(keys) = self.keys.as_mut() else {
+            return refuse("this X server cannot tell whether you typed since (no XInput 2)");
+        };
+        let ignored: Vec<u8> = key_watch::hotkey_keysym(hotkey)
+            .map(|sym| keys.keycodes_of(sym))
+            .unwrap_or_default();
+        if keys.presses_since_last(&ignored) > 0 {
+            return refuse("you typed since the previous dictation");
+        }
+        self.typist(settings.wayland_typing)?
+            .press(EditKey::Backspace, last.chars)?;
+        Ok(last.chars)
+    }
+
+    fn deliver_text(
+        &mut self,
+        settings: &OutputSettings,
+        text: &str,
+    ) -> Result<Delivered, OutputError> {
+        let text = text.to_string();
         match settings.method {
             Method::Type => {
                 self.type_text(&text, settings.wayland_typing)?;

@@ -9,7 +9,7 @@ use enigo::{Direction, Enigo, Key, Keyboard, Settings};
 
 use super::display::DisplayServer;
 use super::wayland_keyboard::WaylandKeyboard;
-use super::{Deliver, OutputError, PasteKeys, WaylandTyping};
+use super::{Deliver, EditKey, OutputError, PasteKeys, WaylandTyping};
 
 pub enum Typist {
     X11(Box<Enigo>),
@@ -61,6 +61,26 @@ impl Tool {
             Tool::Wtype => self.run(&["--", text]),
             Tool::Ydotool => self.run(&["type", "--", text]),
         }
+    }
+
+    fn press(self, key: EditKey, times: usize) -> Result<(), OutputError> {
+        let mut args: Vec<&str> = Vec::new();
+        for _ in 0..times {
+            match (self, key) {
+                (Tool::Wtype, EditKey::Enter) => args.extend(["-k", "Return"]),
+                (Tool::Wtype, EditKey::Backspace) => args.extend(["-k", "BackSpace"]),
+                // evdev key codes: 28 Enter, 14 Backspace.
+                (Tool::Ydotool, EditKey::Enter) => args.extend(["28:1", "28:0"]),
+                (Tool::Ydotool, EditKey::Backspace) => args.extend(["14:1", "14:0"]),
+            }
+        }
+        if args.is_empty() {
+            return Ok(());
+        }
+        if self == Tool::Ydotool {
+            args.insert(0, "key");
+        }
+        self.run(&args)
     }
 
     fn paste(self, keys: PasteKeys) -> Result<(), OutputError> {
@@ -179,6 +199,26 @@ impl Typist {
             Typist::X11(_) => "X11 key events (XTest)",
             Typist::Wayland(_) => WaylandWay::VirtualKeyboard.describe(),
             Typist::Tool(tool) => WaylandWay::Tool(*tool).describe(),
+        }
+    }
+
+    /// Press Enter (send, run) or Backspace (take typed text back) `times` times.
+    pub fn press(&mut self, key: EditKey, times: usize) -> Result<(), OutputError> {
+        match self {
+            Typist::X11(enigo) => {
+                let key = match key {
+                    EditKey::Enter => Key::Return,
+                    EditKey::Backspace => Key::Backspace,
+                };
+                for _ in 0..times {
+                    enigo
+                        .key(key, Direction::Click)
+                        .map_err(|e| OutputError::Typing(e.to_string()))?;
+                }
+                Ok(())
+            }
+            Typist::Wayland(keyboard) => keyboard.press(key, times),
+            Typist::Tool(tool) => tool.press(key, times),
         }
     }
 

@@ -31,6 +31,7 @@ const CONTROL: u32 = 1 << 2;
 const KEYSYM_RETURN: u32 = 0xff0d;
 const KEYSYM_TAB: u32 = 0xff09;
 const KEYSYM_INSERT: u32 = 0xff63;
+const KEYSYM_BACKSPACE: u32 = 0xff08;
 const KEYSYM_V: u32 = 0x76;
 
 /// The keysym that types `c`, if it can be typed at all.
@@ -163,6 +164,23 @@ impl WaylandKeyboard {
         Ok(())
     }
 
+    /// Press Enter or Backspace `times` times.
+    pub fn press(&mut self, key: super::EditKey, times: usize) -> Result<(), OutputError> {
+        let keysym = match key {
+            super::EditKey::Enter => KEYSYM_RETURN,
+            super::EditKey::Backspace => KEYSYM_BACKSPACE,
+        };
+        if !self.keysyms.contains(&keysym) {
+            self.use_keymap(base_keysyms())?;
+        }
+        self.set_modifiers(0);
+        for _ in 0..times {
+            self.tap(keysym);
+        }
+        self.queue.roundtrip(&mut self.globals).map_err(failed)?;
+        Ok(())
+    }
+
     /// Press the paste shortcut.
     pub fn paste(&mut self, keys: PasteKeys) -> Result<(), OutputError> {
         let (mods, key) = match keys {
@@ -195,7 +213,7 @@ fn base_keysyms() -> Vec<u32> {
     const MARKS: [char; 9] = ['—', '–', '‘', '’', '“', '”', '…', '€', '•'];
     let mut keysyms: Vec<u32> = (0x20..=0x7e).chain(0xa0..=0xff).collect();
     keysyms.extend(MARKS.iter().filter_map(|&c| keysym(c)));
-    keysyms.extend([KEYSYM_RETURN, KEYSYM_TAB, KEYSYM_INSERT]);
+    keysyms.extend([KEYSYM_RETURN, KEYSYM_TAB, KEYSYM_INSERT, KEYSYM_BACKSPACE]);
     keysyms
 }
 

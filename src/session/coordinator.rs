@@ -13,6 +13,7 @@ use crate::audio::{CaptureOptions, CaptureSource, CaptureStream};
 use crate::cleanup::Choice;
 use crate::hotkey::{Command, Mode, PressClassifier};
 use crate::settings::{Settings, Strategy};
+use crate::target::Target;
 use crate::turn::{EndParams, EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
@@ -32,6 +33,8 @@ struct Recording {
     voice: super::voice::RecentVoice,
     /// The text so far last shown.
     partial_shown: String,
+    /// The application in front when it started.
+    target: Option<Target>,
 }
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
@@ -50,6 +53,9 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     /// up decodes that cannot be the final text.
     released: crate::stt::StopFlag,
     journal: Journal,
+    /// Look at which application has the focus when a dictation starts (when the text is
+    /// typed there, not when it is only printed or measured).
+    find_targets: bool,
 }
 
 impl<F: Fn(SessionEvent)> Coordinator<F> {
@@ -75,7 +81,13 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             paused: false,
             released,
             journal,
+            find_targets: false,
         }
+    }
+
+    pub(super) fn finding_targets(mut self, find: bool) -> Self {
+        self.find_targets = find;
+        self
     }
 
     fn emit(&self, event: SessionEvent) {
@@ -108,7 +120,13 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             forward_live(&self.jobs, &self.turns, &mut rec);
             let saved = self.journal.finish(rec.written, &samples);
             let end = rec.hands_free.map(|_| interrupted());
-            self.submit(samples, &rec.timing, saved, None, end);
+            self.submit(
+                samples,
+                (&rec.timing, rec.target.as_ref()),
+                saved,
+                None,
+                end,
+            );
         }
     }
 
@@ -243,6 +261,11 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
 
     fn start_recording(&mut self) {
         let pressed = Instant::now();
+        let target = if self.find_targets {
+            crate::target::focused()
+        } else {
+            None
+        };
         let options = CaptureOptions {
             device: self.settings.microphone.clone(),
             ..CaptureOptions::default()
@@ -251,7 +274,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let streaming = self.settings.speed.strategy == Strategy::Streaming;
         self.released.store(false, Ordering::Relaxed);
         let prepare = if streaming {
-            let job = Job::from_settings(Vec::new(), pressed, &self.settings);
+            let job = Job::for_target(Vec::new(), pressed, &self.settings, target.as_ref());
             // Hands-free: the transcript is wanted when the end-of-turn model is asked.
             let hands_free = self.settings.mode == Mode::HandsFree;
             let pause_ms = hands_free.then(|| self.settings.hands_free.end_params().pause_ms);
@@ -288,10 +311,18 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     timing: Timing { pressed, opened_ms },
                     voice: Default::default(),
                     partial_shown: String::new(),
+                    target: target.clone(),
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
                 });
+                if let Some(target) = target {
+                    let profile = crate::profiles::profile_for(&self.settings.profiles, &target);
+                    self.emit(SessionEvent::Target {
+                        app: target.app,
+                        profile: profile.map(|p| p.name),
+                    });
+                }
                 if hands_free.is_some() {
                     self.emit(SessionEvent::HandsFree);
                 }
@@ -333,20 +364,21 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         self.emit(SessionEvent::State {
             state: State::Transcribing,
         });
-        self.submit(recording.samples, &rec.timing, saved, error, end);
+        let started = (&rec.timing, rec.target.as_ref());
+        self.submit(recording.samples, started, saved, error, end);
     }
 
     fn submit(
         &mut self,
         samples: Vec<f32>,
-        timing: &Timing,
+        (timing, target): (&Timing, Option<&Target>),
         saved: Saved,
         error: Option<String>,
         end: Option<TurnEnd>,
     ) {
         let Timing { pressed, opened_ms } = *timing;
         let released = Instant::now();
-        let mut job = Job::from_settings(samples, released, &self.settings);
+        let mut job = Job::for_target(samples, released, &self.settings, target);
         job.capture_error = error;
         job.saved = Some(saved);
         job.ended_by = end.map(|e| e.ended_by);

@@ -32,7 +32,10 @@ pub fn load_transcriber(settings: &Settings) -> anyhow::Result<Transcriber> {
 /// The clean-up stage, or `None` when it is off. Problems are returned as warnings: a broken
 /// clean-up configuration must never stop dictation.
 pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cleaner> {
-    match setup::prepare(settings.cleanup.clone(), &ApiKeys::default(), false) {
+    // Off in general but on for some application: ready, and each dictation says whether.
+    let mut cleanup = settings.cleanup.clone();
+    cleanup.enabled |= settings.profiles.iter().any(|p| p.cleanup == Some(true));
+    match setup::prepare(cleanup, &ApiKeys::default(), false) {
         Ok(prepared) => {
             warnings.extend(prepared.warnings);
             prepared.cleaner.is_enabled().then_some(prepared.cleaner)

@@ -88,6 +88,11 @@ pub enum SessionEvent {
     },
     /// The recording just started is hands-free: it ends when the speaker has finished.
     HandsFree,
+    /// The application the dictation is for, and the profile that will shape it.
+    Target {
+        app: String,
+        profile: Option<String>,
+    },
     /// The text recognised so far while the key is held (streaming).
     Partial {
         text: String,
@@ -169,6 +174,7 @@ impl Session {
             }),
             pipeline.recordings_dir.clone(),
         );
+        let find_targets = pipeline.output.finds_target();
         let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
         std::thread::Builder::new()
             .name("utter-pipeline".into())
@@ -178,6 +184,7 @@ impl Session {
             .name("utter-session".into())
             .spawn(move || {
                 Coordinator::new(settings, source, jobs, turns, events, released, journal)
+                    .finding_targets(find_targets)
                     .run(inbox)
             })
             .expect("spawn the session thread");

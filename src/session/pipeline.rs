@@ -9,6 +9,7 @@ use crate::history::{History, Status};
 use crate::output::{OutputSettings, TextSink};
 use crate::settings::Settings;
 use crate::streaming::StreamingTranscription;
+use crate::target::Target;
 use crate::transcriber::{TranscribeOptions, Transcriber};
 
 /// Everything a finished dictation reports (to the UI and the logs).
@@ -28,6 +29,11 @@ pub struct DictationReport {
     pub timings: Vec<(String, f64)>,
     /// How a hands-free dictation ended (None for the other modes).
     pub ended_by: Option<crate::turn::EndedBy>,
+    /// The application it went to and the profile that shaped it.
+    pub target: Option<Target>,
+    pub profile: Option<String>,
+    /// Spoken commands applied ("new line", "press enter", "scratch that", …).
+    pub commands: Vec<String>,
 }
 
 impl DictationReport {
@@ -42,6 +48,9 @@ impl DictationReport {
             warning: None,
             timings: Vec::new(),
             ended_by: None,
+            target: None,
+            profile: None,
+            commands: Vec::new(),
         }
     }
 }
@@ -72,6 +81,14 @@ pub struct Job {
     pub saved: Option<super::journal::Saved>,
     /// The settings it ran with, hashed (see [`Settings::short_hash`]).
     pub settings_hash: String,
+    /// The focused application at the key press, and the profile chosen for it.
+    pub target: Option<Target>,
+    pub profile: Option<String>,
+    pub spoken_commands: bool,
+    /// The clean-up prompt (by name) for this dictation.
+    pub cleanup_prompt: String,
+    /// The dictation key, so "scratch that" does not count its own press as typing.
+    pub hotkey: String,
 }
 
 impl Job {
@@ -87,13 +104,39 @@ impl Job {
             },
             output: settings.output.clone(),
             replacements: settings.replacements.clone(),
-            choice: Choice::Auto,
+            choice: if settings.cleanup.enabled {
+                Choice::Auto
+            } else {
+                Choice::Off
+            },
             capture_error: None,
             extra_timings: Vec::new(),
             ended_by: None,
             saved: None,
             settings_hash: settings.short_hash(),
+            target: None,
+            profile: None,
+            spoken_commands: settings.spoken_commands,
+            cleanup_prompt: settings.cleanup.prompt.clone(),
+            hotkey: settings.hotkey.clone(),
         }
+    }
+
+    /// A job for a dictation into `target`, shaped by its profile (see [`crate::profiles`]).
+    pub fn for_target(
+        samples: Vec<f32>,
+        released: Instant,
+        settings: &Settings,
+        target: Option<&Target>,
+    ) -> Job {
+        let profile = target.and_then(|t| crate::profiles::profile_for(&settings.profiles, t));
+        let mut job = match &profile {
+            Some(p) => Job::from_settings(samples, released, &crate::profiles::apply(settings, p)),
+            None => Job::from_settings(samples, released, settings),
+        };
+        job.target = target.cloned();
+        job.profile = profile.map(|p| p.name);
+        job
     }
 }
 
@@ -154,6 +197,9 @@ impl Pipeline {
             warning: saved.error,
             timings: Vec::new(),
             ended_by: job.ended_by,
+            target: job.target.clone(),
+            profile: job.profile.clone(),
+            commands: Vec::new(),
         };
         let fail = |this: &Self, report: &mut DictationReport, message: String| {
             if let (Some(h), Some(id)) = (&this.history, id) {
@@ -209,13 +255,33 @@ impl Pipeline {
                 h.set_transcript(id, &raw, &model, transcription.language.as_deref()),
             );
             self.note("settings hash", h.set_settings_hash(id, &job.settings_hash));
+            if let Some(target) = &job.target {
+                self.note("target", h.set_target(id, target, job.profile.as_deref()));
+            }
         }
 
-        let mut text = raw.clone();
+        let spoken = match job.spoken_commands {
+            true => crate::spoken_commands::apply(&raw),
+            false => crate::spoken_commands::Spoken {
+                text: raw.clone(),
+                ..Default::default()
+            },
+        };
+        report.commands = spoken.applied.iter().map(|c| c.to_string()).collect();
+        if spoken.scratch {
+            return self.scratch(&job, report, timings);
+        }
+        let mut output = job.output.clone();
+        output.press_enter |= spoken.press_enter;
+        let mut text = spoken.text.clone();
         if let Some(cleaner) = &self.cleaner
-            && !raw.trim().is_empty()
+            && !text.trim().is_empty()
         {
-            let outcome = cleaner.clean(&raw, &job.options.vocabulary, job.choice);
+            let context = crate::cleanup::Context {
+                prompt: Some(&job.cleanup_prompt),
+                app: job.target.as_ref().map(|t| t.app.as_str()),
+            };
+            let outcome = cleaner.clean_in(&text, &job.options.vocabulary, job.choice, &context);
             if let Some(ms) = outcome.llm_ms {
                 timings.push(("llm".into(), ms));
             }
@@ -227,7 +293,7 @@ impl Pipeline {
         }
         report.text = text.clone();
 
-        if text.trim().is_empty() {
+        if text.trim().is_empty() && !output.press_enter {
             if let (Some(h), Some(id)) = (&self.history, id) {
                 self.note("status", h.set_status(id, Status::Delivered, None));
             }
@@ -235,7 +301,7 @@ impl Pipeline {
         }
         let t = Instant::now();
         let mut text_at = None;
-        match self.output.deliver(&job.output, &text) {
+        match self.output.deliver(&output, &text) {
             Ok(delivered) => {
                 // A paste is done when the target fetched the text, not when the clipboard
                 // has been restored afterwards.
@@ -260,6 +326,29 @@ impl Pipeline {
             ),
         }
         finish_at(report, timings, job.released, text_at)
+    }
+
+    /// "scratch that": erase the previous dictation in the target, or say why not.
+    fn scratch(
+        &mut self,
+        job: &Job,
+        mut report: DictationReport,
+        timings: Vec<(String, f64)>,
+    ) -> DictationReport {
+        match self.output.scratch(&job.output, &job.hotkey) {
+            Ok(chars) => {
+                tracing::info!(chars, "scratch that: the previous dictation was erased");
+                report.delivered = true;
+            }
+            Err(e) => {
+                tracing::info!("scratch that: nothing erased: {e}");
+                report.warning = Some(format!("\"scratch that\" erased nothing: {e}"));
+            }
+        }
+        if let (Some(h), Some(id)) = (&self.history, report.history_id) {
+            self.note("status", h.set_status(id, Status::Delivered, None));
+        }
+        finish(report, timings, job.released)
     }
 
     /// Transcribe a past dictation's audio again with the current model and settings, and
