@@ -5,6 +5,7 @@
 //! same way, through [`Input`] and [`SessionEvent`].
 
 mod coordinator;
+mod job;
 mod journal;
 pub mod loader;
 pub mod pipeline;
@@ -22,8 +23,9 @@ use serde::Serialize;
 use crate::audio::{CaptureSource, SystemMicrophones};
 use crate::settings::Settings;
 use coordinator::Coordinator;
+pub use job::Job;
 pub use journal::Saved;
-pub use pipeline::{DictationReport, Job, Pipeline};
+pub use pipeline::{DictationReport, Pipeline};
 use worker::Worker;
 
 /// What the shell sends the session.
