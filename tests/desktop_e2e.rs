@@ -7,20 +7,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::desktop_app::{App, Launch, desktop_bin};
+use common::desktop_app::{App, desktop_bin, runtime_dir};
 use common::llm_server::{LlmServer, Reply};
 use common::virtual_mic::VirtualMic;
 use common::xserver::{EntryTarget, TerminalTarget, XServer};
 use common::{JFK, load_clip, models_dir};
-
-/// A runtime dir of the test's own, so parallel apps never share a control socket.
-fn runtime_dir(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let runtime = dir.join("runtime");
-    std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
-    runtime
-}
 
 fn whisper_tiny() -> PathBuf {
     models_dir().join("ggml-tiny.en-q8_0.bin")
@@ -51,16 +42,7 @@ fn start_model(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> App {
-    let mut cmd = x.command(desktop_bin().to_str().unwrap());
-    cmd.env("XDG_RUNTIME_DIR", runtime_dir(dir));
-    let launch = Launch {
-        model,
-        settings_toml,
-        args,
-        env,
-        owner: None,
-    };
-    App::launch(cmd, mic, dir, launch)
+    App::on_x(x, mic, dir, model, settings_toml, args, env)
 }
 
 /// An X server, a virtual microphone, an xterm running `cat` with the focus, and the app.

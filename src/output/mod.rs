@@ -284,6 +284,9 @@ impl Output {
                 self.keys = key_watch::KeyWatch::start();
             }
             if let Some(keys) = self.keys.as_mut() {
+                // The keys typed above went through another connection: give the server a
+                // moment to report them here, where they are set aside.
+                std::thread::sleep(std::time::Duration::from_millis(50));
                 keys.presses_since_last(&[]);
             }
         }

@@ -27,6 +27,15 @@ pub struct Launch<'a> {
     pub owner: Option<super::sway::Account>,
 }
 
+/// A runtime dir of the test's own, so parallel apps never share a control socket.
+pub fn runtime_dir(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let runtime = dir.join("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
+    runtime
+}
+
 pub struct App {
     pub child: Child,
     log: PathBuf,
@@ -74,6 +83,28 @@ impl App {
         };
         app.wait_log("ready", Duration::from_secs(60));
         app
+    }
+
+    /// The app on the X server `x`, with `model` and a settings file of `settings_toml`.
+    pub fn on_x(
+        x: &super::xserver::XServer,
+        mic: &VirtualMic,
+        dir: &Path,
+        model: PathBuf,
+        settings_toml: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> App {
+        let mut cmd = x.command(desktop_bin().to_str().unwrap());
+        cmd.env("XDG_RUNTIME_DIR", runtime_dir(dir));
+        let launch = Launch {
+            model,
+            settings_toml,
+            args,
+            env,
+            owner: None,
+        };
+        App::launch(cmd, mic, dir, launch)
     }
 
     pub fn log_text(&self) -> String {

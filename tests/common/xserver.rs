@@ -151,8 +151,13 @@ pub struct TerminalTarget {
 
 impl TerminalTarget {
     pub fn open(x: &XServer, dir: &Path) -> TerminalTarget {
-        let file = dir.join("typed.txt");
-        let title = format!("utter-target-{}", std::process::id());
+        TerminalTarget::open_named(x, dir, "typed")
+    }
+
+    /// Titled `utter-<name>-<pid>`, writing to `<name>.txt`: several terminals side by side.
+    pub fn open_named(x: &XServer, dir: &Path, name: &str) -> TerminalTarget {
+        let file = dir.join(format!("{name}.txt"));
+        let title = format!("utter-{name}-{}", std::process::id());
         let child = x
             .command("xterm")
             .args(["-T", &title, "-geometry", "100x20+0+0", "-e", "sh", "-c"])
@@ -199,6 +204,34 @@ impl Drop for TerminalTarget {
     }
 }
 
+/// 16 kHz speech synthesised by espeak-ng (a US voice): for command phrases in tests. Check
+/// that the recogniser hears it before relying on it (../shared/audio/README.md).
+pub fn espeak(phrase: &str, words_per_minute: u32) -> Vec<f32> {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("phrase.wav");
+    let status = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", &words_per_minute.to_string(), "-w"])
+        .arg(&wav)
+        .arg(phrase)
+        .status()
+        .expect("espeak-ng runs (apt install espeak-ng)");
+    assert!(status.success());
+    utter::audio::load_mono_16k(&wav).unwrap()
+}
+
+/// Clips one after another with `pause_s` of silence between them.
+pub fn joined(parts: &[&[f32]], pause_s: f32) -> Vec<f32> {
+    let gap = vec![0.0; (pause_s * 16_000.0) as usize];
+    let mut out = Vec::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.extend(&gap);
+        }
+        out.extend(part.iter());
+    }
+    out
+}
+
 /// A GTK entry (zenity): pastes with Ctrl+V and prints its content when Return is pressed.
 pub struct EntryTarget {
     child: Child,
@@ -207,7 +240,12 @@ pub struct EntryTarget {
 
 impl EntryTarget {
     pub fn open(x: &XServer) -> EntryTarget {
-        let title = format!("utter-entry-{}", std::process::id());
+        EntryTarget::open_named(x, "entry")
+    }
+
+    /// Titled `utter-<name>-<pid>`: several entries side by side.
+    pub fn open_named(x: &XServer, name: &str) -> EntryTarget {
+        let title = format!("utter-{name}-{}", std::process::id());
         let child = x
             .command("zenity")
             .args(["--entry", "--title", &title, "--text", "dictate here"])
