@@ -43,8 +43,10 @@ pub struct Profile {
     pub commands: Option<bool>,
 }
 
-/// Terminals: no trailing space, paste with Ctrl+Shift+V, no LLM (it would "fix" commands),
-/// and never Enter by default — a dictated command must not run by surprise.
+/// Terminals: no trailing space, paste with Ctrl+Shift+V, and never Enter by default — a
+/// dictated command must not run by surprise. Clean-up stays as configured: people dictate
+/// prose into terminal programs too (chat and coding assistants, editors); a profile of their
+/// own can switch it off.
 pub const TERMINAL_APPS: [&str; 20] = [
     "xterm",
     "uxterm",
@@ -76,7 +78,6 @@ pub fn builtin() -> Vec<Profile> {
         paste_keys: Some(PasteKeys::CtrlShiftV),
         trailing_space: Some(false),
         press_enter: Some(false),
-        cleanup: Some(false),
         ..Profile::default()
     }]
 }
@@ -247,7 +248,8 @@ mod tests {
         };
         let p = &builtin()[0];
         let s = apply(&settings, p);
-        assert!(!s.output.trailing_space && !s.output.press_enter && !s.cleanup.enabled);
+        assert!(!s.output.trailing_space && !s.output.press_enter);
+        assert_eq!(s.cleanup, settings.cleanup);
         assert_eq!(s.output.paste_keys, PasteKeys::CtrlShiftV);
         assert_eq!(s.output.method, settings.output.method);
         assert_eq!(s.vocabulary, ["Utter"]);

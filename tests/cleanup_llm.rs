@@ -316,3 +316,47 @@ fn a_real_llm_cleans_real_dictations_when_one_is_configured() {
         );
     }
 }
+
+#[test]
+fn profiles_switch_clean_up_per_dictation_and_may_name_the_application() {
+    let server = LlmServer::always(Reply::text(CLEAN));
+    let cleaner = cleaner(&server);
+    // A profile that switches it off: no request at all.
+    assert_eq!(cleaner.clean(RAW, &[], Choice::Off).reason, "disabled");
+    assert!(server.chat_requests().is_empty());
+    // Off in general, on only where a profile asks.
+    let only_asked = Cleaner::new(settings(&server), None)
+        .unwrap()
+        .off_unless_asked();
+    assert_eq!(only_asked.clean(RAW, &[], Choice::Auto).reason, "disabled");
+    assert_eq!(only_asked.clean(RAW, &[], Choice::On).used, Used::Cleaned);
+    // The application's name reaches the prompt only when app_context is on, and a
+    // profile's prompt replaces the configured one.
+    let context = utter::cleanup::Context {
+        prompt: Some("terse"),
+        app: Some("Slack"),
+    };
+    let mut s = settings(&server);
+    s.prompts = vec![utter::cleanup::NamedPrompt {
+        name: "terse".into(),
+        text: "Fix the punctuation of the transcript. Keep every word.".into(),
+    }];
+    let plain = Cleaner::new(s.clone(), None).unwrap();
+    plain.clean_in(RAW, &[], Choice::Auto, &context);
+    let system = server.chat_requests().last().unwrap().message("system");
+    assert!(system.starts_with("Fix the punctuation"), "{system}");
+    assert!(!system.contains("Slack"), "{system}");
+    s.app_context = true;
+    let told = Cleaner::new(s, None).unwrap();
+    let outcome = told.clean_in(RAW, &[], Choice::Auto, &context);
+    let system = server.chat_requests().last().unwrap().message("system");
+    assert!(
+        system.contains("typed into the application \"Slack\""),
+        "{system}"
+    );
+    assert_eq!(
+        outcome.used,
+        Used::Cleaned,
+        "the guard still judges: {outcome:?}"
+    );
+}

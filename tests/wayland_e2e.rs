@@ -170,7 +170,11 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
     let entry = app.last_dictation();
     assert_eq!(entry.status, utter::history::Status::Delivered);
     // sway's IPC named the window in front: foot, with its app id, for profiles to match.
-    assert_eq!(entry.target_app.as_deref(), Some("utter-target"), "{entry:?}");
+    assert_eq!(
+        entry.target_app.as_deref(),
+        Some("utter-target"),
+        "{entry:?}"
+    );
     assert!(app.log_text().contains("dictating into utter-target"));
 
     // A second dictation, other characters: the same keyboard with a new keymap.

@@ -37,6 +37,8 @@ pub enum Choice {
     Raw,
     /// Clean-up is off for this dictation (a profile switched it off).
     Off,
+    /// Clean-up is on for this dictation (a profile switched it on), as [`Choice::Auto`].
+    On,
 }
 
 /// What the clean-up may know about one dictation besides its words.
@@ -105,6 +107,8 @@ pub struct Cleaner {
     settings: CleanupSettings,
     client: Option<LlmClient>,
     guard: Guard,
+    /// Ready only for the applications whose profile switches clean-up on.
+    only_when_asked: bool,
 }
 
 impl Cleaner {
@@ -128,7 +132,15 @@ impl Cleaner {
             settings,
             client,
             guard: Guard::default(),
+            only_when_asked: false,
         })
+    }
+
+    /// Clean only dictations whose choice is [`Choice::Clean`] or [`Choice::On`] (clean-up is
+    /// off in general, on in some profile).
+    pub fn off_unless_asked(mut self) -> Cleaner {
+        self.only_when_asked = true;
+        self
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -157,7 +169,9 @@ impl Cleaner {
         choice: Choice,
         context: &Context<'_>,
     ) -> CleanupOutcome {
-        let Some(client) = self.client.as_ref().filter(|_| choice != Choice::Off) else {
+        let asked = matches!(choice, Choice::On | Choice::Clean);
+        let off = choice == Choice::Off || (self.only_when_asked && !asked);
+        let Some(client) = self.client.as_ref().filter(|_| !off) else {
             return CleanupOutcome::raw(raw, "disabled", None, None);
         };
         if choice == Choice::Raw {
@@ -167,7 +181,7 @@ impl Cleaner {
         if words == 0 {
             return CleanupOutcome::raw(raw, "empty_input", None, None);
         }
-        if choice == Choice::Auto && words < self.settings.min_words {
+        if matches!(choice, Choice::Auto | Choice::On) && words < self.settings.min_words {
             return CleanupOutcome::raw(
                 raw,
                 "too_short",

@@ -49,11 +49,7 @@ impl Job {
             },
             output: settings.output.clone(),
             replacements: settings.replacements.clone(),
-            choice: if settings.cleanup.enabled {
-                Choice::Auto
-            } else {
-                Choice::Off
-            },
+            choice: Choice::Auto,
             capture_error: None,
             extra_timings: Vec::new(),
             ended_by: None,
@@ -78,6 +74,11 @@ impl Job {
         let mut job = match &profile {
             Some(p) => Job::from_settings(samples, released, &crate::profiles::apply(settings, p)),
             None => Job::from_settings(samples, released, settings),
+        };
+        job.choice = match profile.as_ref().and_then(|p| p.cleanup) {
+            Some(true) => Choice::On,
+            Some(false) => Choice::Off,
+            None => Choice::Auto,
         };
         job.target = target.cloned();
         job.profile = profile.map(|p| p.name);

@@ -32,10 +32,11 @@ pub fn load_transcriber(settings: &Settings) -> anyhow::Result<Transcriber> {
 /// The clean-up stage, or `None` when it is off. Problems are returned as warnings: a broken
 /// clean-up configuration must never stop dictation.
 pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<Cleaner> {
-    // Off in general but on for some application: ready, and each dictation says whether.
-    let mut cleanup = settings.cleanup.clone();
-    cleanup.enabled |= settings.profiles.iter().any(|p| p.cleanup == Some(true));
-    match setup::prepare(cleanup, &ApiKeys::default(), false) {
+    let prepare = |cleanup, warnings: &mut Vec<String>| match setup::prepare(
+        cleanup,
+        &ApiKeys::default(),
+        false,
+    ) {
         Ok(prepared) => {
             warnings.extend(prepared.warnings);
             prepared.cleaner.is_enabled().then_some(prepared.cleaner)
@@ -44,7 +45,21 @@ pub fn load_cleaner(settings: &Settings, warnings: &mut Vec<String>) -> Option<C
             warnings.push(format!("clean-up is off: {e}"));
             None
         }
+    };
+    if let Some(cleaner) = prepare(settings.cleanup.clone(), warnings) {
+        return Some(cleaner);
     }
+    // Off in general but on for some application: ready, off unless a profile says on.
+    settings
+        .profiles
+        .iter()
+        .any(|p| p.cleanup == Some(true))
+        .then(|| {
+            let mut cleanup = settings.cleanup.clone();
+            cleanup.enabled = true;
+            prepare(cleanup, warnings).map(|c| c.off_unless_asked())
+        })
+        .flatten()
 }
 
 /// Everything the worker needs except the speech model, which the session's worker loads
