@@ -124,6 +124,25 @@ impl Profile {
     }
 }
 
+/// Profiles a user can keep: each named once, and each naming an application or a title.
+pub fn check(profiles: &[Profile]) -> Result<(), String> {
+    for (i, p) in profiles.iter().enumerate() {
+        let name = p.name.trim();
+        if name.is_empty() {
+            return Err(format!("profile {} needs a name", i + 1));
+        }
+        if profiles[..i].iter().any(|q| q.name.trim() == name) {
+            return Err(format!("two profiles are named {name:?}"));
+        }
+        if p.apps.is_empty() && p.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return Err(format!(
+                "the profile {name:?} names no application and no window title, so it would never apply"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The profile for `target`: the user's first match, else a built-in one.
 pub fn profile_for(user: &[Profile], target: &Target) -> Option<Profile> {
     let builtin = builtin();
@@ -238,6 +257,27 @@ mod tests {
             ("terminal", Some(true), None)
         );
         assert!(profile_for(&user, &target("foot", None, "")).is_none());
+    }
+
+    #[test]
+    fn profiles_need_a_name_of_their_own_and_something_to_match() {
+        let named = |name: &str, apps: &[&str]| Profile {
+            name: name.into(),
+            apps: apps.iter().map(|a| a.to_string()).collect(),
+            ..Profile::default()
+        };
+        assert!(check(&[named("a", &["xterm"]), named("b", &["foot"])]).is_ok());
+        assert_eq!(
+            check(&[named(" ", &["xterm"])]).unwrap_err(),
+            "profile 1 needs a name"
+        );
+        let twice = check(&[named("a", &["xterm"]), named("a", &["foot"])]).unwrap_err();
+        assert!(twice.contains("two profiles are named \"a\""), "{twice}");
+        assert!(
+            check(&[named("a", &[])])
+                .unwrap_err()
+                .contains("never apply")
+        );
     }
 
     #[test]

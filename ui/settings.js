@@ -73,6 +73,9 @@ function fill(view) {
   $("cleanup-timeout").value = c.timeout_ms;
   $("cleanup-min-words").value = c.min_words;
   fillPrompts(c);
+  $("cleanup-app-context").checked = c.app_context;
+  $("spoken-commands").checked = s.spoken_commands;
+  fillProfiles(s.profiles);
   $("settings-path").textContent = "Settings file: " + view.settings_path;
   $("session-state").textContent = view.state;
   showWarnings(view.warnings);
@@ -110,6 +113,8 @@ function collect() {
   hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
   hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
   s.cleanup = collectCleanup();
+  s.spoken_commands = $("spoken-commands").checked;
+  s.profiles = collectProfiles();
   return s;
 }
 
@@ -122,6 +127,7 @@ function collectCleanup() {
   c.timeout_ms = Number($("cleanup-timeout").value);
   c.min_words = Number($("cleanup-min-words").value);
   c.prompt = $("cleanup-prompt").value || "default";
+  c.app_context = $("cleanup-app-context").checked;
   return c;
 }
 
@@ -204,7 +210,7 @@ const SETTINGS_FIELDS = [
   "microphone", "model", "language", "translate", "speed-strategy", "speed-audio-context",
   "speed-unload", "vocabulary", "replacements", "output-method", "paste-keys", "wayland-typing",
   "trailing-space", "start-at-login", "cleanup-enabled", "cleanup-provider", "cleanup-base-url",
-  "cleanup-model", "cleanup-timeout", "cleanup-min-words",
+  "cleanup-model", "cleanup-timeout", "cleanup-min-words", "cleanup-app-context", "spoken-commands",
 ];
 const TYPING_PAUSE_MS = 600;
 let saveTimer = null;
@@ -268,6 +274,7 @@ function fieldAt(message, changed) {
     [/clean-up model/i, "cleanup-model"],
     [/time ?out|time box/i, "cleanup-timeout"],
     [/hotkey|key name|modifier/i, "hotkey"],
+    [/profile/i, "profiles"],
   ].find(([pattern]) => pattern.test(message));
   return named ? $(named[1]) : changed;
 }

@@ -60,6 +60,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         crate::golden::history_confirm,
         crate::golden::history_unmark,
         crate::golden::vocabulary_proposals,
+        crate::targets::last_target,
+        crate::targets::builtin_profiles,
         crate::diagnostics::diagnostics,
         crate::diagnostics::open_log_folder,
         crate::diagnostics::copy_diagnostics,
@@ -91,6 +93,7 @@ fn save_settings(app: tauri::AppHandle, state: Shared<'_>, settings: Settings) -
         settings.cleanup.validate().map_err(text_err)?;
     }
     crate::hotkeys::parse(&settings.hotkey).map_err(|e| format!("{e:#}"))?;
+    utter::profiles::check(&settings.profiles)?;
     let previous = state.saved();
     let previous_hotkey = state.effective().hotkey;
     state.set_saved(settings.clone());

@@ -13,6 +13,7 @@ mod measure;
 mod portal_trigger;
 mod remote;
 mod state;
+mod targets;
 mod tray;
 mod windows;
 

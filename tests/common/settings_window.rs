@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 
 pub const TITLE: &str = "Utter — Settings";
 
-pub const SECTIONS: [&str; 7] = [
+pub const SECTIONS: [&str; 8] = [
     "dictation",
     "models",
     "words",
     "output",
+    "apps",
     "cleanup",
     "history",
     "about",
