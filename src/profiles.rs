@@ -260,6 +260,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_is_a_valid_settings_file() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("```toml\n[[profiles]]")
+            .expect("an example in the README")
+            + 8;
+        let end = start + readme[start..].find("```").unwrap();
+        let settings: Settings = toml::from_str(&readme[start..end]).unwrap();
+        check(&settings.profiles).unwrap();
+        let names: Vec<&str> = settings.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["chat", "mail", "prose"]);
+        let mail = target("firefox", None, "Inbox (3) - Gmail");
+        assert_eq!(profile_for(&settings.profiles, &mail).unwrap().name, "mail");
+        assert_eq!(settings.profiles[2].replacements.len(), 1);
+    }
+
+    #[test]
     fn profiles_need_a_name_of_their_own_and_something_to_match() {
         let named = |name: &str, apps: &[&str]| Profile {
             name: name.into(),
