@@ -2,14 +2,18 @@
 # Installs everything Utter's engine needs to build, run and be tested on Debian 12.
 # Idempotent: safe to run again; does nothing that is already done.
 #   scripts/install-deps.sh          build + run dependencies
-#   scripts/install-deps.sh --test   also the headless test tools (PulseAudio, sox, ...)
+#   scripts/install-deps.sh --test   also the headless test tools (PulseAudio, sox, ...) and
+#                                    the packaging tools
+#   scripts/install-deps.sh --package   build dependencies and the packaging tools
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_package=0
+[[ "${1:-}" == "--test" ]] && want_test=1 && want_package=1
+[[ "${1:-}" == "--package" ]] && want_package=1
 
 build_pkgs=(cmake clang libclang-dev pkg-config libasound2-dev libdbus-1-dev curl unzip ca-certificates
   # The desktop app: Tauri (WebKitGTK, GTK, tray), typing (libxdo), X11 clipboard.
@@ -25,9 +29,13 @@ test_pkgs=(pulseaudio pulseaudio-utils alsa-utils libasound2-plugins sox lame es
   # The GlobalShortcuts portal's real front end (its desktop back end is played by the tests).
   xdg-desktop-portal)
 
+# Building the .deb (scripts/package.sh): package tools, icon sizes, the menu entry's check.
+package_pkgs=(dpkg-dev binutils imagemagick desktop-file-utils python3 procps)
+
 missing=()
 check=("${build_pkgs[@]}")
 ((want_test)) && check+=("${test_pkgs[@]}")
+((want_package)) && check+=("${package_pkgs[@]}")
 for p in "${check[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

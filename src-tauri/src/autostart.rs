@@ -33,10 +33,11 @@ fn set(config_home: &Path, enabled: bool, exe: &Path) -> std::io::Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // TryExec: once Utter is uninstalled, desktops skip the entry instead of failing on it.
     let entry = format!(
         "[Desktop Entry]\nType=Application\nName=Utter\nComment=Local dictation\n\
-         Exec=\"{}\"\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
-        exe.display()
+         Exec=\"{exe}\"\nTryExec={exe}\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
+        exe = exe.display()
     );
     std::fs::write(file, entry)
 }
@@ -52,6 +53,10 @@ mod tests {
         set(dir.path(), true, exe).unwrap();
         let text = std::fs::read_to_string(autostart_file(dir.path())).unwrap();
         assert!(text.contains("Exec=\"/opt/utter/utter-desktop\""), "{text}");
+        assert!(
+            text.contains("TryExec=/opt/utter/utter-desktop\n"),
+            "{text}"
+        );
         set(dir.path(), false, exe).unwrap();
         assert!(!autostart_file(dir.path()).exists());
         set(dir.path(), false, exe).unwrap();

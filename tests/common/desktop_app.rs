@@ -70,7 +70,11 @@ impl App {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.join("app.stdout")).unwrap())
             .stderr(std::fs::File::create(&log).unwrap());
-        if let Ok(ort) = std::env::var("ORT_DYLIB_PATH") {
+        // Unless the launch says otherwise (a packaged app finds its own library).
+        let ort_given = launch.env.iter().any(|(k, _)| *k == "ORT_DYLIB_PATH");
+        if let Ok(ort) = std::env::var("ORT_DYLIB_PATH")
+            && !ort_given
+        {
             cmd.env("ORT_DYLIB_PATH", ort);
         }
         mic.connect(&mut cmd);
