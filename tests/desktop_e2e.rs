@@ -30,19 +30,7 @@ fn start_with(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> App {
-    start_model(x, mic, dir, whisper_tiny(), settings_toml, args, env)
-}
-
-fn start_model(
-    x: &XServer,
-    mic: &VirtualMic,
-    dir: &Path,
-    model: PathBuf,
-    settings_toml: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> App {
-    App::on_x(x, mic, dir, model, settings_toml, args, env)
+    App::on_x(x, mic, dir, whisper_tiny(), settings_toml, args, env)
 }
 
 /// An X server, a virtual microphone, an xterm running `cat` with the focus, and the app.
@@ -64,7 +52,7 @@ impl Desk {
         let mic = VirtualMic::start();
         let dir = tempfile::tempdir().unwrap();
         let target = TerminalTarget::open(&x, dir.path());
-        let app = start_model(&x, &mic, dir.path(), model, settings_toml, &[], env);
+        let app = App::on_x(&x, &mic, dir.path(), model, settings_toml, &[], env);
         x.focus(&target.window);
         Desk {
             app,

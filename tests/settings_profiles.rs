@@ -6,7 +6,7 @@ mod common;
 
 use common::desktop_app::desktop_bin;
 use common::models_dir;
-use common::settings_window::{TITLE, open_section};
+use common::settings_window::{TITLE, open_section, window_env};
 use common::webdriver::Driver;
 use common::xserver::XServer;
 use utter::settings::Settings;
@@ -32,14 +32,7 @@ fn a_profile_for_the_last_app_is_made_and_edited_in_the_window() {
     };
     history.set_target(id, &chat, None).unwrap();
 
-    let driver = Driver::start(|cmd| {
-        cmd.env("DISPLAY", &x.display)
-            .env("UTTER_CONFIG_DIR", &config)
-            .env("UTTER_DATA_DIR", &data)
-            .env("UTTER_MODELS_DIR", models_dir())
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("NO_AT_BRIDGE", "1");
-    });
+    let driver = Driver::start(|cmd| window_env(cmd, &x.display, &config, &data));
     let model = models_dir().join("ggml-tiny.en-q8_0.bin");
     let args = ["--settings", "--model", model.to_str().unwrap()];
     let session = driver.open(&desktop_bin(), &args, TITLE);

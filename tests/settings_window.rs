@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::desktop_app::desktop_bin;
 use common::models_dir;
-use common::settings_window::{SECTIONS, TITLE, open_section, screenshots_dir, wait_for_exit};
+use common::settings_window::{
+    SECTIONS, TITLE, open_section, screenshots_dir, wait_for_exit, window_env,
+};
 use common::virtual_mic::VirtualMic;
 use common::webdriver::Driver;
 use common::xserver::XServer;
@@ -21,12 +23,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     let config = dir.path().join("config");
     let data = dir.path().join("data");
     let driver = Driver::start(|cmd| {
-        cmd.env("DISPLAY", &x.display)
-            .env("UTTER_CONFIG_DIR", &config)
-            .env("UTTER_DATA_DIR", &data)
-            .env("UTTER_MODELS_DIR", models_dir())
-            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-            .env("NO_AT_BRIDGE", "1");
+        window_env(cmd, &x.display, &config, &data);
         mic.connect(cmd);
     });
     let model = models_dir().join("ggml-tiny.en-q8_0.bin");

@@ -42,6 +42,17 @@ pub fn open_section(session: &super::webdriver::Session<'_>, name: &str) {
     session.find(&format!("#section-{name}:not([hidden])"));
 }
 
+/// The settings-window app's environment under WebDriver: the X display, its own config and
+/// data folders, the shared models, and WebKitGTK quiet and software-rendered.
+pub fn window_env(cmd: &mut std::process::Command, display: &str, config: &Path, data: &Path) {
+    cmd.env("DISPLAY", display)
+        .env("UTTER_CONFIG_DIR", config)
+        .env("UTTER_DATA_DIR", data)
+        .env("UTTER_MODELS_DIR", super::models_dir())
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .env("NO_AT_BRIDGE", "1");
+}
+
 /// Wait for the app's log to say `needle`.
 pub fn wait_log(log: &Path, needle: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
