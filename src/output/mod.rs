@@ -264,7 +264,7 @@ impl Output {
         if focus::focus_is_ours() {
             return Err(OutputError::OwnWindow);
         }
-        let delivered = if text.is_empty() {
+        let mut delivered = if text.is_empty() {
             Delivered::default()
         } else {
             self.deliver_text(settings, &text)?
@@ -273,6 +273,11 @@ impl Output {
             self.typist(settings.wayland_typing)?
                 .press(EditKey::Enter, 1)?;
         }
+        // The text is there now; what follows is bookkeeping for "scratch that", which the
+        // dictation's timings must not count.
+        delivered
+            .text_arrived_at
+            .get_or_insert_with(std::time::Instant::now);
         self.last = Some(LastDelivery {
             window: crate::target::focused().map(|t| t.window),
             chars: text.chars().count(),
@@ -335,15 +340,14 @@ impl Output {
         settings: &OutputSettings,
         text: &str,
     ) -> Result<Delivered, OutputError> {
-        let text = text.to_string();
         match settings.method {
             Method::Type => {
-                self.type_text(&text, settings.wayland_typing)?;
+                self.type_text(text, settings.wayland_typing)?;
                 Ok(Delivered::default())
             }
             Method::Paste if DisplayServer::detect() == Some(DisplayServer::Wayland) => {
                 let (restored_clipboard, text_arrived_at) =
-                    self.paste_on_wayland(&text, settings)?;
+                    self.paste_on_wayland(text, settings)?;
                 Ok(Delivered {
                     restored_clipboard,
                     text_arrived_at,
@@ -354,7 +358,7 @@ impl Output {
                     self.paster = Some(Paster::new()?);
                 }
                 let (restored_clipboard, text_arrived_at) = match self.paster.as_mut() {
-                    Some(p) => p.paste(&text, settings.paste_keys)?,
+                    Some(p) => p.paste(text, settings.paste_keys)?,
                     None => (None, None),
                 };
                 Ok(Delivered {

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use super::job::Job;
 use crate::cleanup::{Choice, Cleaner};
 use crate::history::{History, Status};
-
-pub use super::job::Job;
 use crate::output::TextSink;
 use crate::streaming::StreamingTranscription;
 use crate::target::Target;

@@ -4,7 +4,8 @@
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use super::pipeline::{DictationReport, Job, Pipeline};
+use super::Job;
+use super::pipeline::{DictationReport, Pipeline};
 use super::{Input, loader};
 use crate::settings::Settings;
 use crate::streaming::StreamingTranscription;
