@@ -68,6 +68,9 @@ pub struct HandsFreeSettings {
     /// ...and the words so far must read as a finished sentence (when decoding while
     /// listening: the streaming strategy).
     pub read_transcript: bool,
+    /// ...and the recogniser must be this sure (0–1) of the full stop (or "!", "?") that ends
+    /// them: it gives a stop it is unsure of to a speaker who paused in mid-sentence.
+    pub full_stop_above: f32,
     /// A pause this long (ms) ends the dictation whatever the model says.
     pub end_silence_ms: u32,
     /// The longest dictation (seconds).
@@ -84,6 +87,7 @@ impl Default for HandsFreeSettings {
             pause_ms: d.pause_ms,
             finished_above: d.finished_above,
             read_transcript: d.read_transcript,
+            full_stop_above: d.full_stop_above,
             end_silence_ms: d.end_silence_ms,
             max_seconds: f64::from(d.max_ms) / 1000.0,
             wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
@@ -103,6 +107,7 @@ impl HandsFreeSettings {
             wait_for_speech_ms: ms(self.wait_for_speech_seconds).max(1000),
             // The session turns it off when nothing is decoded while listening (batch).
             read_transcript: self.read_transcript,
+            full_stop_above: self.full_stop_above.clamp(0.0, 1.0),
         }
     }
 }

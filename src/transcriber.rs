@@ -128,6 +128,7 @@ impl Transcriber {
         let vocabulary = options.vocabulary.join(", ");
         let mut text = String::new();
         let mut language = None;
+        let mut closing_confidence = None;
         let max_piece = (self.stt.max_piece_seconds() * SR as f32) as usize;
         for piece in &plan_pieces(samples, speech, max_piece) {
             let audio = piece_audio(samples, piece);
@@ -143,9 +144,16 @@ impl Transcriber {
             if language.is_none() {
                 language = out.language;
             }
+            if !out.text.trim().is_empty() {
+                closing_confidence = out.closing_confidence;
+            }
             append_sentence(&mut text, &out.text);
         }
-        Ok(Decoded { text, language })
+        Ok(Decoded {
+            text,
+            language,
+            closing_confidence,
+        })
     }
 }
 
@@ -154,6 +162,10 @@ impl Transcriber {
 pub struct Decoded {
     pub text: String,
     pub language: Option<String>,
+    /// How sure the recogniser was of the mark closing the text (see [`SttOutput`]).
+    ///
+    /// [`SttOutput`]: crate::stt::SttOutput
+    pub closing_confidence: Option<f32>,
 }
 
 /// `a` then `b`, separated by a space when both have text.

@@ -243,3 +243,38 @@ fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
     let wer = utter::eval::word_error_rate(reference, &read.text);
     assert!(wer < 0.2, "the whole sentence: {}", read.text);
 }
+
+/// "The birch canoe slid — [1 s] — on the smooth planks." Both witnesses are fooled at the
+/// pause: Smart Turn hears a finished thought and the transcript so far reads "The birch canoe
+/// slid." — but the recogniser was unsure of that full stop, and by default that is not enough.
+#[test]
+fn a_full_stop_the_recogniser_was_unsure_of_does_not_end_it() {
+    let clip = common::shared_dir().join("eval/audio/en_harvard_birch.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    // The pause sounds like the room (its quietest 100 ms); Smart Turn hears digital silence
+    // there as unfinished.
+    let at = (1.74 * SR as f64) as usize;
+    let mut paused = audio[..at].to_vec();
+    paused.extend(utter::audio::simulated::room_tone(&audio, SR));
+    paused.extend_from_slice(&audio[at..]);
+    let paused = with_silence(paused, 4.0);
+    let dictate = |full_stop_above: f32| {
+        let (session, mic, events, _sink) =
+            hands_free_session(|s| s.hands_free.full_stop_above = full_stop_above);
+        mic.queue(paused.clone());
+        session.send(Input::Toggle);
+        finished(&events).0
+    };
+    let any_stop = dictate(0.0);
+    assert_eq!(any_stop.ended_by, Some(EndedBy::Turn), "{any_stop:?}");
+    assert!(
+        !any_stop.text.contains("planks"),
+        "a full stop as written cuts at the pause: {}",
+        any_stop.text
+    );
+    let sure_stop = dictate(EndParams::DEFAULT.full_stop_above);
+    assert_eq!(sure_stop.ended_by, Some(EndedBy::Turn), "{sure_stop:?}");
+    let reference = "The birch canoe slid on the smooth planks.";
+    let wer = utter::eval::word_error_rate(reference, &sure_stop.text);
+    assert!(wer < 0.2, "the whole sentence: {}", sure_stop.text);
+}

@@ -218,6 +218,8 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.script("document.querySelector('#hands-free').open = true; return true");
     session.clear("#hf-end-silence");
     session.type_into("#hf-end-silence", "2500");
+    session.clear("#hf-full-stop-above");
+    session.type_into("#hf-full-stop-above", "0.85");
     // Smart Turn alone, without waiting for the transcript to read finished.
     assert_eq!(session.property("#hf-read-transcript", "checked"), true);
     session.click("#hf-read-transcript");
@@ -228,6 +230,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
         toml::from_str(&std::fs::read_to_string(config.join("settings.toml")).unwrap()).unwrap()
     };
     assert_eq!(on_disk().hands_free.end_silence_ms, 2500);
+    assert_eq!(on_disk().hands_free.full_stop_above, 0.85);
     assert!(!on_disk().hands_free.read_transcript);
 
     // A value the app refuses shows its reason next to its field and is not applied.

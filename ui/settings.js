@@ -63,6 +63,7 @@ function fill(view) {
   $("hf-pause").value = s.hands_free.pause_ms;
   $("hf-finished-above").value = s.hands_free.finished_above;
   $("hf-read-transcript").checked = s.hands_free.read_transcript;
+  $("hf-full-stop-above").value = s.hands_free.full_stop_above;
   $("hf-end-silence").value = s.hands_free.end_silence_ms;
   $("hf-max").value = s.hands_free.max_seconds;
   const c = s.cleanup;
@@ -110,6 +111,7 @@ function collect() {
   hf.pause_ms = Math.round(Math.max(100, number("hf-pause", hf.pause_ms)));
   hf.finished_above = Math.min(1, Math.max(0, number("hf-finished-above", hf.finished_above)));
   hf.read_transcript = $("hf-read-transcript").checked;
+  hf.full_stop_above = Math.min(1, Math.max(0, number("hf-full-stop-above", hf.full_stop_above)));
   hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
   hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
   s.cleanup = collectCleanup();
@@ -206,7 +208,8 @@ $("hotkey").addEventListener("keydown", (ev) => {
 // Instant apply: a change is saved and applied as soon as it is made (text after a pause in
 // typing). A value the app refuses is not applied; its reason shows next to the field.
 const SETTINGS_FIELDS = [
-  "mode", "hf-pause", "hf-finished-above", "hf-read-transcript", "hf-end-silence", "hf-max",
+  "mode", "hf-pause", "hf-finished-above", "hf-read-transcript", "hf-full-stop-above",
+  "hf-end-silence", "hf-max",
   "microphone", "model", "language", "translate", "speed-strategy", "speed-audio-context",
   "speed-unload", "vocabulary", "replacements", "output-method", "paste-keys", "wayland-typing",
   "trailing-space", "start-at-login", "cleanup-enabled", "cleanup-provider", "cleanup-base-url",

@@ -128,3 +128,28 @@ impl CaptureStream for SimulatedStream {
         "simulated"
     }
 }
+
+/// `len` samples of the recording's own background (its quietest 100 ms, repeated): a
+/// pause sounds like the room it was spoken in, not like digital silence.
+pub fn room_tone(samples: &[f32], len: usize) -> Vec<f32> {
+    let piece = crate::SAMPLE_RATE as usize / 10;
+    if samples.len() < piece {
+        return vec![0.0; len];
+    }
+    let energy = |start: usize| {
+        samples[start..start + piece]
+            .iter()
+            .map(|s| s * s)
+            .sum::<f32>()
+    };
+    let quietest = (0..=samples.len() - piece)
+        .step_by(BLOCK)
+        .min_by(|a, b| energy(*a).total_cmp(&energy(*b)))
+        .unwrap_or(0);
+    samples[quietest..quietest + piece]
+        .iter()
+        .copied()
+        .cycle()
+        .take(len)
+        .collect()
+}

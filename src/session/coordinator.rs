@@ -204,14 +204,11 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 self.emit(SessionEvent::Problem { message });
                 None
             }
-            Input::Partial(text, through) => {
+            Input::Partial(partial) => {
+                let text = partial.text.clone();
                 if let Some(rec) = self.recording.as_mut() {
                     if rec.hands_free.is_some() {
-                        let transcript = TurnMsg::Transcript {
-                            text: text.clone(),
-                            through,
-                        };
-                        let _ = self.turns.send(transcript);
+                        let _ = self.turns.send(TurnMsg::Transcript(partial));
                     }
                     // Sent again when only what it covers moved on.
                     if text == rec.partial_shown {

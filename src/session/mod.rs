@@ -58,9 +58,8 @@ pub enum Input {
     ModelReady(bool, Option<String>),
     /// From the worker: something the user should see.
     Problem(String),
-    /// From the worker: the text so far of the dictation being recorded, and how many of its
-    /// samples that text covers.
-    Partial(String, usize),
+    /// From the worker: the text so far of the dictation being recorded.
+    Partial(crate::streaming::Partial),
     /// From the hands-free listener: recording number `.0` has ended by itself.
     TurnEnded(u64, crate::turn::TurnEnd),
 }

@@ -17,11 +17,8 @@ pub(super) enum TurnMsg {
         vad: VadParams,
     },
     Audio(Vec<f32>),
-    /// The transcript of the recording's first `through` samples (decoded while listening).
-    Transcript {
-        text: String,
-        through: usize,
-    },
+    /// The transcript of the recording so far (decoded while listening).
+    Transcript(crate::streaming::Partial),
     /// The recording ended some other way (a tap, Esc, a failed device).
     Stop,
 }
@@ -79,11 +76,15 @@ impl Listener {
                         }
                     }
                 }
-                TurnMsg::Transcript { text, through } => {
+                TurnMsg::Transcript(partial) => {
                     let (Some(seq), Some(watcher)) = (active, self.watcher.as_mut()) else {
                         continue;
                     };
-                    if let Some(end) = watcher.transcript(through, &text) {
+                    if let Some(end) = watcher.transcript(
+                        partial.through,
+                        &partial.text,
+                        partial.closing_confidence,
+                    ) {
                         active = None;
                         self.ended(seq, end);
                     }

@@ -41,7 +41,7 @@ pub(super) struct Worker {
     deferred: Vec<Deferred>,
     last_used: Instant,
     /// The text-so-far (and what it covers) last reported, so only changes are sent.
-    partial_sent: (String, usize),
+    partial_sent: crate::streaming::Partial,
     /// Set by the coordinator when the key comes up.
     released: crate::stt::StopFlag,
 }
@@ -117,11 +117,10 @@ impl Worker {
                     (self.stream.as_mut(), self.pipeline.transcriber.as_mut())
                 {
                     stream.push(t, &block);
-                    let partial = (stream.partial_text(), stream.partial_through());
+                    let partial = stream.partial();
                     if partial != self.partial_sent {
-                        let (text, through) = partial.clone();
-                        let _ = self.done.send(Input::Partial(text, through));
-                        self.partial_sent = partial;
+                        self.partial_sent = partial.clone();
+                        let _ = self.done.send(Input::Partial(partial));
                     }
                 }
             }

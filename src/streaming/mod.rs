@@ -32,6 +32,18 @@ struct Speculative {
     decoded: Decoded,
 }
 
+/// What a stream has decoded so far, for the indicator and the hands-free listener.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Partial {
+    /// Final up to the last commit, then the latest guess.
+    pub text: String,
+    /// How many samples of the recording the text covers.
+    pub through: usize,
+    /// How sure the recogniser was of the mark closing the text (see
+    /// [`crate::stt::SttOutput`]).
+    pub closing_confidence: Option<f32>,
+}
+
 /// Work done while recording and after the release.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StreamStats {
@@ -134,7 +146,7 @@ impl StreamingTranscription {
     }
 
     /// Text decoded so far (final up to the last commit, then the latest guess).
-    pub fn partial_text(&self) -> String {
+    fn partial_text(&self) -> String {
         if self.live {
             return self.live_text.clone();
         }
@@ -144,9 +156,30 @@ impl StreamingTranscription {
         }
     }
 
+    /// The text decoded so far, what it covers and how sure its closing mark is.
+    pub fn partial(&self) -> Partial {
+        Partial {
+            text: self.partial_text(),
+            through: self.partial_through(),
+            closing_confidence: self.partial_closing_confidence(),
+        }
+    }
+
+    /// How sure the recogniser was of the mark closing [`partial_text`](Self::partial_text)
+    /// (None without one, or when the engine does not say).
+    fn partial_closing_confidence(&self) -> Option<f32> {
+        if self.live {
+            return None;
+        }
+        match &self.speculative {
+            Some(s) if !s.decoded.text.trim().is_empty() => s.decoded.closing_confidence,
+            _ => self.committed.closing_confidence,
+        }
+    }
+
     /// How many samples of the recording [`partial_text`](Self::partial_text) covers: up to
     /// the end of the latest decode.
-    pub fn partial_through(&self) -> usize {
+    fn partial_through(&self) -> usize {
         if self.live {
             return self.samples.len();
         }
@@ -281,6 +314,9 @@ impl StreamingTranscription {
                 self.committed.language = decoded.language.clone();
             }
             self.committed.text = join_text(&self.committed.text, &decoded.text);
+            if !decoded.text.trim().is_empty() {
+                self.committed.closing_confidence = decoded.closing_confidence;
+            }
             self.speculative = None;
         } else {
             self.speculative = Some(Speculative {

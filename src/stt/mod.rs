@@ -75,6 +75,10 @@ pub struct SttOutput {
     pub text: String,
     /// The language the engine transcribed in (detected or requested).
     pub language: Option<String>,
+    /// The probability the engine gave the mark that closes the text (". ! ?"), when the text
+    /// ends with one and the engine tells: how sure it is that the speech ended a sentence
+    /// there (hands-free reads it; see `turn::reads_finished`).
+    pub closing_confidence: Option<f32>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -38,8 +38,9 @@ pub fn scaled_audio_ctx(samples: usize) -> i32 {
 }
 
 pub struct WhisperEngine {
-    // `state` borrows nothing from `ctx` in whisper-rs (both hold an Arc), but keep ctx alive anyway.
-    _ctx: WhisperContext,
+    // `state` borrows nothing from `ctx` in whisper-rs (both hold an Arc); ctx also names the
+    // special tokens.
+    ctx: WhisperContext,
     state: WhisperState,
     name: String,
     multilingual: bool,
@@ -124,7 +125,7 @@ impl WhisperEngine {
         let state = ctx.create_state().map_err(|e| invalid(e.to_string()))?;
         let multilingual = ctx.is_multilingual();
         Ok(Self {
-            _ctx: ctx,
+            ctx,
             state,
             name: name.to_string(),
             multilingual,
@@ -200,6 +201,8 @@ impl WhisperEngine {
         }
         let mut text = String::new();
         let mut tokens = 0;
+        let mut closing_confidence = None;
+        let first_special = self.ctx.token_eot();
         for segment in self.state.as_iter() {
             tokens += segment.n_tokens().max(0) as usize;
             let piece = segment
@@ -213,8 +216,13 @@ impl WhisperEngine {
                 text.push(' ');
             }
             text.push_str(piece);
+            closing_confidence = closing_token_probability(&segment, first_special);
         }
-        Ok(Decoded { text, tokens })
+        Ok(Decoded {
+            text,
+            tokens,
+            closing_confidence,
+        })
     }
 }
 
@@ -260,7 +268,7 @@ impl SpeechToText for WhisperEngine {
             AudioContext::Full => 0,
         };
         let first = self.run(request, &language, scaled, audio)?;
-        let mut text = first.text;
+        let (mut text, mut closing_confidence) = (first.text, first.closing_confidence);
         // A window cut to the audio can make the decoder run away (repeat its last sentence,
         // or go on past the speech up to the token cap): then the full window decides.
         if scaled > 0
@@ -271,7 +279,8 @@ impl SpeechToText for WhisperEngine {
                 scaled,
                 "scaled window ran away; decoding with the full window"
             );
-            text = self.run(request, &language, 0, audio)?.text;
+            let full = self.run(request, &language, 0, audio)?;
+            (text, closing_confidence) = (full.text, full.closing_confidence);
         }
         let detected = if language == "auto" {
             whisper_rs::get_lang_str(self.state.full_lang_id_from_state()).map(str::to_string)
@@ -281,6 +290,7 @@ impl SpeechToText for WhisperEngine {
         Ok(SttOutput {
             text,
             language: detected,
+            closing_confidence,
         })
     }
 }
@@ -290,6 +300,20 @@ struct Decoded {
     text: String,
     /// Tokens in its segments, to tell a decode that hit the cap.
     tokens: usize,
+    closing_confidence: Option<f32>,
+}
+
+/// The probability of the segment's last text token when it closes a sentence.
+fn closing_token_probability(
+    segment: &whisper_rs::WhisperSegment<'_>,
+    first_special: whisper_rs::WhisperTokenId,
+) -> Option<f32> {
+    let last = (0..segment.n_tokens())
+        .rev()
+        .filter_map(|i| segment.get_token(i))
+        .find(|token| token.token_id() < first_special)?;
+    let piece = last.to_str_lossy().ok()?;
+    crate::turn::ends_with_closing_mark(&piece).then(|| last.token_probability())
 }
 
 /// whisper.cpp's abort callback: `flag` is the `AtomicBool` of a [`crate::stt::StopFlag`].

@@ -9,5 +9,5 @@ mod watcher;
 
 pub use end::{EndParams, EndedBy, Step, TurnTracker};
 pub use smart_turn::{SmartTurn, TurnError};
-pub use text::reads_finished;
+pub use text::{ends_with_closing_mark, reads_finished};
 pub use watcher::{TurnEnd, TurnWatcher};

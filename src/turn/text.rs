@@ -18,16 +18,23 @@ const NEVER_LAST: &[&str] = &[
     "erm", "ah", "hmm", "mm",
 ];
 
+/// True when `text` ends with a mark that closes a sentence (maybe with a quote or bracket
+/// after it), not an ellipsis. Engines ask it of their last token: that token's probability
+/// says how sure the recogniser is that the sentence ended.
+pub fn ends_with_closing_mark(text: &str) -> bool {
+    let text = text.trim_end().trim_end_matches(TRAILING);
+    text.chars().last().is_some_and(|c| CLOSING.contains(&c))
+        && !text.ends_with("..")
+        && !text.ends_with('…')
+}
+
 /// True when `text` ends with a closing mark (not an ellipsis) after a word a sentence can
 /// end on.
 pub fn reads_finished(text: &str) -> bool {
-    let text = text.trim_end().trim_end_matches(TRAILING);
-    let Some(last) = text.chars().last() else {
-        return false;
-    };
-    if !CLOSING.contains(&last) || text.ends_with("..") || text.ends_with('…') {
+    if !ends_with_closing_mark(text) {
         return false;
     }
+    let text = text.trim_end().trim_end_matches(TRAILING);
     let body = text.trim_end_matches(CLOSING);
     let last_word = body
         .rsplit(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == ':')
@@ -41,7 +48,17 @@ pub fn reads_finished(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::reads_finished;
+    use super::{ends_with_closing_mark, reads_finished};
+
+    #[test]
+    fn closing_marks_are_told_from_other_tokens() {
+        for token in [".", " .", "?", "!", ".\"", "?)", "。", "pad."] {
+            assert!(ends_with_closing_mark(token), "{token:?}");
+        }
+        for token in ["...", "..", "…", ",", " the", "", "\"", "Mr"] {
+            assert!(!ends_with_closing_mark(token), "{token:?}");
+        }
+    }
 
     #[test]
     fn finished_sentences_read_finished() {

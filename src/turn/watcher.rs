@@ -96,13 +96,19 @@ impl TurnWatcher {
 
     /// The transcript of the first `through` samples of this dictation (see
     /// [`EndParams::read_transcript`]). Returns the end if it decides one.
-    pub fn transcript(&mut self, through: usize, text: &str) -> Option<TurnEnd> {
+    /// `closing_confidence`: the recogniser's probability for the mark closing `text`.
+    pub fn transcript(
+        &mut self,
+        through: usize,
+        text: &str,
+        closing_confidence: Option<f32>,
+    ) -> Option<TurnEnd> {
         if self.ended.is_some() {
             return self.ended;
         }
-        let step = self
-            .tracker
-            .transcript(through, super::reads_finished(text));
+        let step =
+            self.tracker
+                .transcript(through, super::reads_finished(text), closing_confidence);
         self.ended_by((step, 0.0))
     }
 

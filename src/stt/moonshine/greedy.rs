@@ -13,6 +13,8 @@ pub const END: u32 = 2;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Decoded {
     pub tokens: Vec<u32>,
+    /// The probability the model gave each of `tokens`.
+    pub probabilities: Vec<f32>,
     /// Tokens of the hint the model agreed with (not generated one by one).
     pub reused: usize,
     /// Decoder runs.
@@ -61,11 +63,13 @@ pub fn decode(
         .take_while(|(h, b)| **h == b.token)
         .count();
     out.tokens.extend_from_slice(&hint[..agreed]);
+    out.probabilities
+        .extend(best[..agreed].iter().map(|b| b.probability));
     out.reused = agreed;
     cache.truncate(agreed + 1)?;
-    let mut next = choose(best[agreed], out.tokens.len(), min_tokens);
+    let mut chosen = choose(best[agreed], out.tokens.len(), min_tokens);
     if let Some(keep) = loop_start(&out.tokens) {
-        out.tokens.truncate(keep);
+        out.truncate(keep);
         out.looped = true;
         return Ok(out);
     }
@@ -73,6 +77,7 @@ pub fn decode(
         if stopped() {
             return Err(DecodeError::Stopped);
         }
+        let (next, probability) = chosen;
         if next == END {
             return Ok(out);
         }
@@ -81,25 +86,34 @@ pub fn decode(
             return Ok(out);
         }
         out.tokens.push(next);
+        out.probabilities.push(probability);
         if let Some(keep) = loop_start(&out.tokens) {
-            out.tokens.truncate(keep);
+            out.truncate(keep);
             out.looped = true;
             return Ok(out);
         }
         let (best, extended) = nets.decode(encoded, &[next], Some(cache))?;
         out.steps += 1;
         cache = extended;
-        next = choose(best[0], out.tokens.len(), min_tokens);
+        chosen = choose(best[0], out.tokens.len(), min_tokens);
     }
 }
 
-/// The next token; an end before `min_tokens` is not taken (the audio is known to be speech,
-/// and Moonshine sometimes ends at once on a piece that starts with a hesitation).
-fn choose(best: super::network::Best, have: usize, min_tokens: usize) -> u32 {
+/// The next token and its probability; an end before `min_tokens` is not taken (the audio is
+/// known to be speech, and Moonshine sometimes ends at once on a piece that starts with a
+/// hesitation).
+fn choose(best: super::network::Best, have: usize, min_tokens: usize) -> (u32, f32) {
     if best.token == END && have < min_tokens {
-        best.other_than_end
+        (best.other_than_end, best.other_probability)
     } else {
-        best.token
+        (best.token, best.probability)
+    }
+}
+
+impl Decoded {
+    fn truncate(&mut self, keep: usize) {
+        self.tokens.truncate(keep);
+        self.probabilities.truncate(keep);
     }
 }
 

@@ -87,17 +87,18 @@ impl MoonshineEngine {
         self.nets.dims
     }
 
-    /// Decode audio to tokens (no text post-processing).
-    pub fn decode_tokens(
+    /// The tokens of `audio` (no text post-processing), each with the probability the model
+    /// gave it.
+    fn decode_tokens(
         &mut self,
         audio: &[f32],
         stop: Option<&super::StopFlag>,
-    ) -> Result<Vec<u32>, SttError> {
+    ) -> Result<(Vec<u32>, Vec<f32>), SttError> {
         // The encoder's strided convolutions need a minimum of audio; pad a blip with silence.
         let audio = &*super::padded_to(audio, MIN_SAMPLES);
         let encoded = self.nets.encode(audio).map_err(SttError::Decode)?;
         if encoded.frames == 0 {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         }
         let head = &audio[..audio.len().min(HINT_MATCH_SAMPLES)];
         let hint: &[u32] = match &self.last {
@@ -129,7 +130,7 @@ impl MoonshineEngine {
             "Moonshine decoded"
         );
         self.last = Some((head.to_vec(), decoded.tokens.clone()));
-        Ok(decoded.tokens)
+        Ok((decoded.tokens, decoded.probabilities))
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -177,12 +178,19 @@ impl SpeechToText for MoonshineEngine {
             return Ok(SttOutput {
                 text: String::new(),
                 language: Some("en".into()),
+                closing_confidence: None,
             });
         }
-        let tokens = self.decode_tokens(audio, request.stop.as_ref())?;
+        let (tokens, probabilities) = self.decode_tokens(audio, request.stop.as_ref())?;
+        let text = self.tokenizer.decode(&tokens);
+        let closing_confidence = tokens
+            .last()
+            .filter(|&&last| crate::turn::ends_with_closing_mark(&self.tokenizer.decode(&[last])))
+            .and(probabilities.last().copied());
         Ok(SttOutput {
-            text: self.tokenizer.decode(&tokens),
+            text,
             language: Some("en".into()),
+            closing_confidence,
         })
     }
 }

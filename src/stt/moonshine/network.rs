@@ -269,11 +269,14 @@ impl KvCache {
     }
 }
 
-/// The most likely token at one position, and the most likely one that is not `except`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The most likely token at one position and the most likely one that is not `except`, with
+/// the probabilities the model gave them.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Best {
     pub token: u32,
+    pub probability: f32,
     pub other_than_end: u32,
+    pub other_probability: f32,
 }
 
 fn best_two(row: &[f32], except: u32) -> Best {
@@ -286,8 +289,12 @@ fn best_two(row: &[f32], except: u32) -> Best {
             other = (i, v);
         }
     }
+    // Softmax, shifted by the largest logit so that nothing overflows.
+    let total: f32 = row.iter().map(|&v| (v - best.1).exp()).sum();
     Best {
         token: best.0 as u32,
+        probability: 1.0 / total,
         other_than_end: other.0 as u32,
+        other_probability: (other.1 - best.1).exp() / total,
     }
 }

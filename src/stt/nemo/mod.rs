@@ -204,7 +204,11 @@ impl SpeechToText for NemoEngine {
             Language::Auto if !self.is_multilingual() => Some("en".into()),
             Language::Auto => None,
         };
-        Ok(SttOutput { text, language })
+        Ok(SttOutput {
+            text,
+            language,
+            closing_confidence: None,
+        })
     }
 
     fn live_start(&mut self) -> Result<bool, SttError> {

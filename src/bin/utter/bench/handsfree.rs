@@ -12,12 +12,13 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use utter::audio::SimulatedMicrophone;
+use utter::audio::simulated::room_tone;
 use utter::eval::corpus::Clip;
 use utter::hotkey::Mode;
 use utter::models::ModelStore;
 use utter::session::{Input, Job, Session, SessionEvent, State};
 use utter::settings::{Settings, Until};
-use utter::streaming::StreamingTranscription;
+use utter::streaming::{Partial, StreamingTranscription};
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
@@ -62,11 +63,13 @@ pub struct HandsFreeReport {
     pub rules: Vec<RuleRow>,
 }
 
-/// Which end-of-turn settings to compare (each pause × each threshold), with the silence
-/// timeouts as the baseline.
+/// Which end-of-turn settings to compare (each pause × each threshold, the model alone and
+/// with the transcript at each full-stop confidence), with the silence timeouts as the
+/// baseline.
 pub struct Variants {
     pub pauses_ms: Vec<u32>,
     pub thresholds: Vec<f32>,
+    pub full_stops_above: Vec<f32>,
 }
 
 fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
@@ -74,16 +77,24 @@ fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
     let mut rules = Vec::new();
     for &pause_ms in &variants.pauses_ms {
         for &finished_above in &variants.thresholds {
-            for read_transcript in [false, true] {
+            let alone = EndParams {
+                pause_ms,
+                finished_above,
+                read_transcript: false,
+                ..semantic
+            };
+            let name = format!("end of turn {pause_ms} ms, p > {finished_above}");
+            rules.push((name.clone(), alone));
+            for &full_stop_above in &variants.full_stops_above {
                 let params = EndParams {
-                    pause_ms,
-                    finished_above,
-                    read_transcript,
-                    ..semantic
+                    read_transcript: true,
+                    full_stop_above,
+                    ..alone
                 };
-                let also = if read_transcript { " + transcript" } else { "" };
-                let name = format!("end of turn {pause_ms} ms, p > {finished_above}{also}");
-                rules.push((name, params));
+                rules.push((
+                    format!("{name} + transcript, full stop > {full_stop_above}"),
+                    params,
+                ));
             }
         }
     }
@@ -132,31 +143,6 @@ fn cases(clips: &[Clip]) -> Vec<Case> {
                 paused,
             })
         })
-        .collect()
-}
-
-/// `len` samples of the recording's own background (its quietest 100 ms, repeated): a
-/// pause sounds like the room it was spoken in, not like digital silence.
-fn room_tone(samples: &[f32], len: usize) -> Vec<f32> {
-    let piece = SR / 10;
-    if samples.len() < piece {
-        return vec![0.0; len];
-    }
-    let energy = |start: usize| {
-        samples[start..start + piece]
-            .iter()
-            .map(|s| s * s)
-            .sum::<f32>()
-    };
-    let quietest = (0..=samples.len() - piece)
-        .step_by(WINDOW)
-        .min_by(|a, b| energy(*a).total_cmp(&energy(*b)))
-        .unwrap_or(0);
-    samples[quietest..quietest + piece]
-        .iter()
-        .copied()
-        .cycle()
-        .take(len)
         .collect()
 }
 
@@ -238,27 +224,24 @@ fn watch(
     });
     // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
     let mut decoder_free_at = 0.0f64;
-    let mut in_flight: VecDeque<(f64, usize, String)> = VecDeque::new();
+    let mut in_flight: VecDeque<(f64, Partial)> = VecDeque::new();
     for (i, block) in fed.chunks(BLOCK).enumerate() {
         let now = ((i + 1) * BLOCK) as f64 / SR as f64;
         if let Some((stream, reader)) = stream.as_mut() {
             let started = Instant::now();
             stream.push(reader.transcriber, block);
             decoder_free_at = decoder_free_at.max(now) + started.elapsed().as_secs_f64();
-            in_flight.push_back((
-                decoder_free_at,
-                stream.partial_through(),
-                stream.partial_text(),
-            ));
+            in_flight.push_back((decoder_free_at, stream.partial()));
         }
         if let Some(end) = watcher.push(block)? {
             return Ok(((i + 1) * BLOCK, end));
         }
-        while in_flight.front().is_some_and(|(at, _, _)| *at <= now) {
-            let Some((_, through, text)) = in_flight.pop_front() else {
+        while in_flight.front().is_some_and(|(at, _)| *at <= now) {
+            let Some((_, partial)) = in_flight.pop_front() else {
                 break;
             };
-            if let Some(end) = watcher.transcript(through, &text) {
+            let closing = partial.closing_confidence;
+            if let Some(end) = watcher.transcript(partial.through, &partial.text, closing) {
                 return Ok(((i + 1) * BLOCK, end));
             }
         }
@@ -393,6 +376,7 @@ impl HandsFreeSession {
         hf.pause_ms = params.pause_ms;
         hf.finished_above = params.finished_above;
         hf.read_transcript = params.read_transcript;
+        hf.full_stop_above = params.full_stop_above;
         self.session
             .send(Input::Settings(Box::new(self.settings.clone())));
         let mut fed = audio.to_vec();

@@ -52,6 +52,10 @@ pub struct BenchArgs {
     /// With --handsfree: P(finished) thresholds to compare.
     #[arg(long, value_delimiter = ',', default_value = "0.5")]
     turn_threshold: Vec<f32>,
+    /// With --handsfree: how sure the recogniser must be of the transcript's closing mark, to
+    /// compare (rules that read the transcript; 0 takes the mark as written).
+    #[arg(long, value_delimiter = ',', default_value = "0.7")]
+    full_stop_above: Vec<f32>,
     /// Measure one push-to-talk dictation this many seconds long instead (the corpus's clips
     /// one after another): memory while the key is held, the text, the saved recording.
     #[arg(long, value_name = "SECONDS")]
@@ -207,6 +211,7 @@ fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
     let variants = handsfree::Variants {
         pauses_ms: args.turn_pause_ms.clone(),
         thresholds: args.turn_threshold.clone(),
+        full_stops_above: args.full_stop_above.clone(),
     };
     let report = handsfree::run(
         loaded.transcriber,
