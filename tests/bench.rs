@@ -167,6 +167,8 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         "1",
         "--turn-threshold",
         "0.5,0.9",
+        "--full-stop-above",
+        "0,0.9",
     ];
     let out = bench(&args, corpus.path(), data.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -179,9 +181,11 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         names,
         [
             "end of turn 200 ms, p > 0.5",
-            "end of turn 200 ms, p > 0.5 + transcript",
+            "end of turn 200 ms, p > 0.5 + transcript, full stop > 0",
+            "end of turn 200 ms, p > 0.5 + transcript, full stop > 0.9",
             "end of turn 200 ms, p > 0.9",
-            "end of turn 200 ms, p > 0.9 + transcript",
+            "end of turn 200 ms, p > 0.9 + transcript, full stop > 0",
+            "end of turn 200 ms, p > 0.9 + transcript, full stop > 0.9",
             "silence 0.5 s",
             "silence 1.0 s",
             "silence 2.0 s"
@@ -195,13 +199,17 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
     }
     // A silence rule waits its timeout (to the next VAD frame) after the last word.
     let wait = |i: usize| rules[i]["end_wait_p50"].as_f64().unwrap();
-    assert!((500.0..560.0).contains(&wait(4)), "{}", rules[4]);
-    assert!((2000.0..2060.0).contains(&wait(6)), "{}", rules[6]);
-    // The short timeout cuts more of the paused sentences than the long one, and reading the
-    // transcript never cuts more than the model alone; each cut names its clip.
+    assert!((500.0..560.0).contains(&wait(6)), "{}", rules[6]);
+    assert!((2000.0..2060.0).contains(&wait(8)), "{}", rules[8]);
+    // The short timeout cuts more of the paused sentences than the long one; reading the
+    // transcript never cuts more than the model alone, nor a surer full stop more than one
+    // taken as written; each cut names its clip.
     let cuts = |i: usize| rules[i]["early_cuts"].as_u64().unwrap();
-    assert!(cuts(4) > cuts(6), "{rules:?}");
-    assert!(cuts(1) <= cuts(0) && cuts(3) <= cuts(2), "{rules:?}");
+    assert!(cuts(6) > cuts(8), "{rules:?}");
+    for alone in [0, 3] {
+        let (written, sure) = (cuts(alone + 1), cuts(alone + 2));
+        assert!(sure <= written && written <= cuts(alone), "{rules:?}");
+    }
     for r in rules {
         assert_eq!(
             r["cut_clips"].as_array().unwrap().len() as u64,
