@@ -88,8 +88,13 @@ press_enter = true
     // with no space before it.
     dictate(&x, &mic, &mut app, &shell.window, &clip);
     let line = wait_for_submitted(&shell, Duration::from_secs(10));
+    // (The last mark is the recogniser's: under load Moonshine tiny has ended it with ",".)
+    let text_then = |text: &str, ending: &str| {
+        text.strip_suffix(ending)
+            .is_some_and(|body| body.ends_with(|c: char| !c.is_whitespace()))
+    };
     assert!(
-        line.ends_with(".\n"),
+        text_then(&line, "\n"),
         "submitted, no trailing space: {line:?}\n{}",
         app.log_text()
     );
@@ -103,12 +108,12 @@ press_enter = true
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(notes.text(), "", "no Enter was sent to the notes window");
     let line = notes.wait_for_line(&x, Duration::from_secs(10));
-    assert!(line.ends_with(". \n"), "trailing space: {line:?}");
+    assert!(text_then(&line, " \n"), "trailing space: {line:?}");
 
     // A GTK entry matches no profile: the plain settings (a trailing space).
     dictate(&x, &mic, &mut app, &entry.window, &clip);
     let typed = entry.submit(&x);
-    assert!(typed.ends_with(". "), "{typed:?}");
+    assert!(text_then(&typed, " "), "{typed:?}");
     assert!(
         utter::eval::word_error_rate(HARVARD, &typed) <= 0.2,
         "{typed:?}"
