@@ -214,6 +214,14 @@ fn a_tap_while_listening_stops_it_as_an_interrupt() {
     assert_eq!(report.ended_by, Some(EndedBy::Interrupt), "{report:?}");
 }
 
+/// One hands-free dictation of `audio` (with `adjust`ed settings), tapped to start.
+fn dictate_hands_free(audio: &[f32], adjust: impl FnOnce(&mut Settings)) -> DictationReport {
+    let (session, mic, events, _sink) = hands_free_session(adjust);
+    mic.queue(audio.to_vec());
+    session.send(Input::Toggle);
+    finished(&events).0
+}
+
 /// "Mr. Quilter is the apostle of the middle — [1 s] — classes and we are glad to welcome his
 /// gospel." Smart Turn alone hears a finished thought at the pause; the transcript so far
 /// ("… of the middle", no full stop) says otherwise, so with it the dictation goes on.
@@ -223,11 +231,7 @@ fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
     let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
     let paused = with_silence(with_pause(&audio, 2.64, 1.0), 4.0);
     let dictate = |read_transcript: bool| {
-        let (session, mic, events, _sink) =
-            hands_free_session(|s| s.hands_free.read_transcript = read_transcript);
-        mic.queue(paused.clone());
-        session.send(Input::Toggle);
-        finished(&events).0
+        dictate_hands_free(&paused, |s| s.hands_free.read_transcript = read_transcript)
     };
     let alone = dictate(false);
     assert_eq!(alone.ended_by, Some(EndedBy::Turn), "{alone:?}");
@@ -259,11 +263,7 @@ fn a_full_stop_the_recogniser_was_unsure_of_does_not_end_it() {
     paused.extend_from_slice(&audio[at..]);
     let paused = with_silence(paused, 4.0);
     let dictate = |full_stop_above: f32| {
-        let (session, mic, events, _sink) =
-            hands_free_session(|s| s.hands_free.full_stop_above = full_stop_above);
-        mic.queue(paused.clone());
-        session.send(Input::Toggle);
-        finished(&events).0
+        dictate_hands_free(&paused, |s| s.hands_free.full_stop_above = full_stop_above)
     };
     let any_stop = dictate(0.0);
     assert_eq!(any_stop.ended_by, Some(EndedBy::Turn), "{any_stop:?}");
