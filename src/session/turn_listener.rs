@@ -80,11 +80,7 @@ impl Listener {
                     let (Some(seq), Some(watcher)) = (active, self.watcher.as_mut()) else {
                         continue;
                     };
-                    if let Some(end) = watcher.transcript(
-                        partial.through,
-                        &partial.text,
-                        partial.closing_confidence,
-                    ) {
+                    if let Some(end) = watcher.transcript(&partial) {
                         active = None;
                         self.ended(seq, end);
                     }

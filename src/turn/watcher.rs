@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use super::features::WINDOW_SAMPLES;
 use super::{EndParams, EndedBy, SmartTurn, Step, TurnTracker};
+use crate::streaming::Partial;
 use crate::vad::{FRAME_SAMPLES, SileroVad, VadError, VadParams};
 
 /// How a dictation ended, and the wait from the end of the speech to that decision.
@@ -94,21 +95,16 @@ impl TurnWatcher {
         Ok(None)
     }
 
-    /// The transcript of the first `through` samples of this dictation (see
+    /// The transcript of this dictation so far, decoded while listening (see
     /// [`EndParams::read_transcript`]). Returns the end if it decides one.
-    /// `closing_confidence`: the recogniser's probability for the mark closing `text`.
-    pub fn transcript(
-        &mut self,
-        through: usize,
-        text: &str,
-        closing_confidence: Option<f32>,
-    ) -> Option<TurnEnd> {
+    pub fn transcript(&mut self, partial: &Partial) -> Option<TurnEnd> {
         if self.ended.is_some() {
             return self.ended;
         }
+        let reads_finished = super::reads_finished(&partial.text);
         let step =
             self.tracker
-                .transcript(through, super::reads_finished(text), closing_confidence);
+                .transcript(partial.through, reads_finished, partial.closing_confidence);
         self.ended_by((step, 0.0))
     }
 

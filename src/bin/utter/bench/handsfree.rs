@@ -240,8 +240,7 @@ fn watch(
             let Some((_, partial)) = in_flight.pop_front() else {
                 break;
             };
-            let closing = partial.closing_confidence;
-            if let Some(end) = watcher.transcript(partial.through, &partial.text, closing) {
+            if let Some(end) = watcher.transcript(&partial) {
                 return Ok(((i + 1) * BLOCK, end));
             }
         }
