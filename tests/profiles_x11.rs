@@ -60,6 +60,39 @@ fn history(app: &App) -> Vec<utter::history::Entry> {
     all
 }
 
+/// What the recogniser heard in the last dictation.
+fn last_heard(app: &App) -> String {
+    history(app)
+        .last()
+        .and_then(|e| e.raw_text.clone())
+        .unwrap_or_default()
+}
+
+/// In a fresh entry: `before`, then "scratch that" spoken. The synthetic phrase through the
+/// virtual microphone is now and then heard as other words ("Straps at."), which proves
+/// nothing either way, so such an attempt is made again in another fresh entry (at most
+/// three times). Returns the entry in which the command was heard.
+fn say_scratch_that_after(
+    x: &XServer,
+    mic: &VirtualMic,
+    app: &mut App,
+    name: &str,
+    before: impl Fn(&mut App, &EntryTarget),
+) -> EntryTarget {
+    let scratch = espeak("scratch that", 140);
+    for attempt in 1..=3 {
+        let entry = EntryTarget::open_named(x, &format!("{name}{attempt}"));
+        before(app, &entry);
+        dictate(x, mic, app, &entry.window, &scratch);
+        let raw = last_heard(app);
+        if raw.to_lowercase().trim_end_matches(['.', '!']) == "scratch that" {
+            return entry;
+        }
+        eprintln!("attempt {attempt}: \"scratch that\" heard as {raw:?}");
+    }
+    panic!("\"scratch that\" was never heard in three attempts");
+}
+
 #[test]
 fn each_window_gets_the_dictation_its_profile_asks_for() {
     let x = XServer::start();
@@ -163,18 +196,12 @@ fn spoken_commands_break_lines_and_scratch_that_takes_back_a_dictation() {
     let settings = "[speed]\nstrategy = \"batch\"\n";
     let mut app = App::on_x(&x, &mic, dir.path(), moonshine_tiny(), settings, &[], &[]);
     let (clip, jfk) = (harvard(), load_clip("jfk.wav"));
-    let heard = |app: &App| {
-        history(app)
-            .last()
-            .and_then(|e| e.raw_text.clone())
-            .unwrap_or_default()
-    };
 
     // "new paragraph" between two real sentences: two line breaks (the terminal's own
     // profile sends no Enter, so the second sentence waits for Return).
     let speech = joined(&[&clip, &espeak("new paragraph", 110), &jfk], 0.8);
     dictate(&x, &mic, &mut app, &terminal.window, &speech);
-    let raw = heard(&app);
+    let raw = last_heard(&app);
     assert!(
         raw.to_lowercase().contains("new paragraph"),
         "the recogniser heard it: {raw:?}"
@@ -191,16 +218,9 @@ fn spoken_commands_break_lines_and_scratch_that_takes_back_a_dictation() {
     assert!(!typed.to_lowercase().contains("paragraph"), "{typed:?}");
 
     // "scratch that" takes back exactly the dictation before it.
-    let scratch = espeak("scratch that", 140);
-    let entry = EntryTarget::open_named(&x, "scratch");
-    dictate(&x, &mic, &mut app, &entry.window, &jfk);
-    dictate(&x, &mic, &mut app, &entry.window, &scratch);
-    let raw = heard(&app);
-    assert_eq!(
-        raw.to_lowercase().trim_end_matches(['.', '!']),
-        "scratch that",
-        "heard: {raw:?}"
-    );
+    let entry = say_scratch_that_after(&x, &mic, &mut app, "scratch", |app, entry| {
+        dictate(&x, &mic, app, &entry.window, &jfk);
+    });
     dictate(&x, &mic, &mut app, &entry.window, &clip);
     let typed = entry.submit(&x);
     assert!(
@@ -209,26 +229,17 @@ fn spoken_commands_break_lines_and_scratch_that_takes_back_a_dictation() {
     );
     assert!(!typed.to_lowercase().contains("americans"), "{typed:?}");
 
-    // Typed something since: "scratch that" erases nothing, and says so. The synthetic phrase
-    // through the virtual microphone is now and then heard as other words ("Straps at."); such
-    // an attempt proves nothing, so it is made again in a fresh entry (at most three times).
-    let mut attempts = 0;
-    let typed = loop {
-        attempts += 1;
-        let entry = EntryTarget::open_named(&x, &format!("kept{attempts}"));
-        dictate(&x, &mic, &mut app, &entry.window, &clip);
+    // Typed something since: "scratch that" erases nothing, and says so.
+    let entry = say_scratch_that_after(&x, &mic, &mut app, "kept", |app, entry| {
+        dictate(&x, &mic, app, &entry.window, &clip);
         x.xdotool(&["type", "--window", &entry.window, "x"]);
-        dictate(&x, &mic, &mut app, &entry.window, &scratch);
-        let raw = heard(&app);
-        if raw.to_lowercase().trim_end_matches(['.', '!']) != "scratch that" {
-            assert!(attempts < 3, "\"scratch that\" never heard: {raw:?}");
-            drop(entry);
-            continue;
-        }
-        let said = "nothing erased: you typed since";
-        app.wait_log_count(said, 1, Duration::from_secs(10));
-        break entry.submit(&x);
-    };
+    });
+    app.wait_log_count(
+        "nothing erased: you typed since",
+        1,
+        Duration::from_secs(10),
+    );
+    let typed = entry.submit(&x);
     assert!(
         typed.ends_with(". x"),
         "the dictation and the typed x stay: {typed:?}"
