@@ -35,9 +35,10 @@ pub struct LongHoldReport {
     pub wer: f64,
     pub rss_start_mb: f64,
     pub rss_peak_mb: f64,
-    /// Growth of resident memory per minute of audio while the key was held (least squares
-    /// over the second half: the first holds the models' one-time growth to their working
-    /// size).
+    /// Growth of resident memory per minute of audio while the key was held: the median of
+    /// the growth rates over eight stretches of the second half (the first holds the models'
+    /// one-time growth to their working size; a leak shows in every stretch, a one-off
+    /// allocation in one).
     pub rss_mb_per_audio_minute: f64,
     pub audio_mb_per_minute: f64,
     pub release_to_text_ms: f64,
@@ -132,11 +133,34 @@ pub fn run(
         wer: round(100.0 * utter::eval::word_error_rate(&reference, &report.text)),
         rss_start_mb: round(rss_start_mb),
         rss_peak_mb: round(rss_peak_mb),
-        rss_mb_per_audio_minute: round(slope(&samples[samples.len() / 2..])),
+        rss_mb_per_audio_minute: round(growth_rate(&samples[samples.len() / 2..], STRETCHES)),
         audio_mb_per_minute: round(AUDIO_MB_PER_MINUTE),
         release_to_text_ms: round(done.duration_since(released).as_secs_f64() * 1000.0),
         saved_audio_s: round(saved_audio_s),
     })
+}
+
+/// Stretches of the second half whose growth rates are compared.
+const STRETCHES: usize = 8;
+
+/// The median over `stretches` consecutive stretches of `points` of each stretch's
+/// least-squares slope of y over x.
+fn growth_rate(points: &[(f64, f64)], stretches: usize) -> f64 {
+    let len = points.len() / stretches.max(1);
+    if len < 2 {
+        return slope(points);
+    }
+    let mut slopes: Vec<f64> = points
+        .chunks_exact(len)
+        .map(slope)
+        .filter(|s| s.is_finite())
+        .collect();
+    slopes.sort_by(f64::total_cmp);
+    match slopes.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => slopes[n / 2],
+        n => (slopes[n / 2 - 1] + slopes[n / 2]) / 2.0,
+    }
 }
 
 /// Least-squares slope of y over x.
@@ -152,4 +176,30 @@ fn slope(points: &[(f64, f64)]) -> f64 {
         (num + (x - mx) * (y - my), den + (x - mx) * (x - mx))
     });
     if den == 0.0 { f64::NAN } else { num / den }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::growth_rate;
+
+    #[test]
+    fn a_one_off_allocation_moves_one_stretch_and_a_leak_every_one() {
+        let steady = |x: f64| 7.0 * x;
+        let points = |y: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+            (0..80)
+                .map(|i| f64::from(i) / 40.0)
+                .map(|x| (x, y(x)))
+                .collect()
+        };
+        let rate = growth_rate(&points(&steady), 8);
+        assert!((rate - 7.0).abs() < 1e-9, "{rate}");
+        // 10 MB at once in the middle of the hold.
+        let step = |x: f64| steady(x) + if x >= 1.1 { 10.0 } else { 0.0 };
+        let rate = growth_rate(&points(&step), 8);
+        assert!((rate - 7.0).abs() < 1e-9, "{rate}");
+        // 5 MB more per minute, all along.
+        let leak = |x: f64| 12.0 * x;
+        let rate = growth_rate(&points(&leak), 8);
+        assert!((rate - 12.0).abs() < 1e-9, "{rate}");
+    }
 }
