@@ -73,6 +73,10 @@ pub struct HandsFreeSettings {
     pub full_stop_above: f32,
     /// A pause this long (ms) ends the dictation whatever the model says.
     pub end_silence_ms: u32,
+    /// A pause the model thought likely finished (above this, 0–1)...
+    pub likely_finished_above: f32,
+    /// ...ends after this long (ms; at most `end_silence_ms`).
+    pub likely_end_silence_ms: u32,
     /// The longest dictation (seconds).
     pub max_seconds: f64,
     /// Give up when nothing is said for this long after the tap (seconds).
@@ -89,6 +93,8 @@ impl Default for HandsFreeSettings {
             read_transcript: d.read_transcript,
             full_stop_above: d.full_stop_above,
             end_silence_ms: d.end_silence_ms,
+            likely_finished_above: d.likely_finished_above,
+            likely_end_silence_ms: d.likely_end_silence_ms,
             max_seconds: f64::from(d.max_ms) / 1000.0,
             wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
         }
@@ -103,6 +109,8 @@ impl HandsFreeSettings {
             pause_ms: self.pause_ms,
             finished_above: self.finished_above.clamp(0.0, 1.0),
             end_silence_ms: self.end_silence_ms.max(self.pause_ms),
+            likely_finished_above: self.likely_finished_above.clamp(0.0, 1.0),
+            likely_end_silence_ms: self.likely_end_silence_ms.max(self.pause_ms),
             max_ms: ms(self.max_seconds).max(1000),
             wait_for_speech_ms: ms(self.wait_for_speech_seconds).max(1000),
             // The session turns it off when nothing is decoded while listening (batch).

@@ -180,12 +180,12 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
     assert_eq!(
         names,
         [
-            "end of turn 200 ms, p > 0.5",
-            "end of turn 200 ms, p > 0.5 + transcript, full stop > 0",
-            "end of turn 200 ms, p > 0.5 + transcript, full stop > 0.9",
-            "end of turn 200 ms, p > 0.9",
-            "end of turn 200 ms, p > 0.9 + transcript, full stop > 0",
-            "end of turn 200 ms, p > 0.9 + transcript, full stop > 0.9",
+            "end of turn 200 ms, p > 0.5 (p > 0.5 at 2.0 s)",
+            "end of turn 200 ms, p > 0.5 (p > 0.5 at 2.0 s) + transcript, full stop > 0",
+            "end of turn 200 ms, p > 0.5 (p > 0.5 at 2.0 s) + transcript, full stop > 0.9",
+            "end of turn 200 ms, p > 0.9 (p > 0.5 at 2.0 s)",
+            "end of turn 200 ms, p > 0.9 (p > 0.5 at 2.0 s) + transcript, full stop > 0",
+            "end of turn 200 ms, p > 0.9 (p > 0.5 at 2.0 s) + transcript, full stop > 0.9",
             "silence 0.5 s",
             "silence 1.0 s",
             "silence 2.0 s"
@@ -211,10 +211,23 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         assert!(sure <= written && written <= cuts(alone), "{rules:?}");
     }
     for r in rules {
+        let cut = r["cut_clips"].as_array().unwrap();
+        assert_eq!(cut.len() as u64, r["early_cuts"].as_u64().unwrap());
+        let at_the_pause = cut.iter().filter(|c| c["at_the_pause"] == true).count();
         assert_eq!(
-            r["cut_clips"].as_array().unwrap().len() as u64,
-            r["early_cuts"].as_u64().unwrap()
+            at_the_pause as u64,
+            r["cuts_at_the_pause"].as_u64().unwrap()
         );
+        assert!(
+            r["finished_cut"].as_array().unwrap().len() as u64 <= r["finished"].as_u64().unwrap()
+        );
+        for c in cut {
+            assert!(c["clip"].as_str().is_some_and(|n| !n.is_empty()), "{r}");
+            // Only rules that read the transcript have read anything.
+            if !r["rule"].as_str().unwrap().contains("transcript") {
+                assert_eq!(c["heard"], "", "{r}");
+            }
+        }
     }
 }
 

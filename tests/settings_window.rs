@@ -220,6 +220,8 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.type_into("#hf-end-silence", "2500");
     session.clear("#hf-full-stop-above");
     session.type_into("#hf-full-stop-above", "0.85");
+    session.clear("#hf-likely-end");
+    session.type_into("#hf-likely-end", "1200");
     // Smart Turn alone, without waiting for the transcript to read finished.
     assert_eq!(session.property("#hf-read-transcript", "checked"), true);
     session.click("#hf-read-transcript");
@@ -231,6 +233,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     };
     assert_eq!(on_disk().hands_free.end_silence_ms, 2500);
     assert_eq!(on_disk().hands_free.full_stop_above, 0.85);
+    assert_eq!(on_disk().hands_free.likely_end_silence_ms, 1200);
     assert!(!on_disk().hands_free.read_transcript);
 
     // A value the app refuses shows its reason next to its field and is not applied.

@@ -65,6 +65,7 @@ function fill(view) {
   $("hf-read-transcript").checked = s.hands_free.read_transcript;
   $("hf-full-stop-above").value = s.hands_free.full_stop_above;
   $("hf-end-silence").value = s.hands_free.end_silence_ms;
+  $("hf-likely-end").value = s.hands_free.likely_end_silence_ms;
   $("hf-max").value = s.hands_free.max_seconds;
   const c = s.cleanup;
   $("cleanup-enabled").checked = c.enabled;
@@ -113,6 +114,7 @@ function collect() {
   hf.read_transcript = $("hf-read-transcript").checked;
   hf.full_stop_above = Math.min(1, Math.max(0, number("hf-full-stop-above", hf.full_stop_above)));
   hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
+  hf.likely_end_silence_ms = Math.round(Math.max(200, number("hf-likely-end", hf.likely_end_silence_ms)));
   hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
   s.cleanup = collectCleanup();
   s.spoken_commands = $("spoken-commands").checked;

@@ -38,11 +38,17 @@ const WINDOW: usize = SR / 50;
 #[derive(Serialize)]
 pub struct RuleRow {
     pub rule: String,
-    /// Paused copies ended at their mid-sentence pause.
+    /// Paused copies ended before their speech did: at the inserted pause or at one of the
+    /// clip's own.
     pub early_cuts: usize,
-    /// The clips of those.
-    pub cut_clips: Vec<String>,
+    /// Of those, ended at the pause inserted in mid-sentence.
+    pub cuts_at_the_pause: usize,
+    /// The clips of those, with the words the rule had read when it ended them.
+    pub cut_clips: Vec<Cut>,
     pub paused: usize,
+    /// Finished clips (no pause inserted) ended before their speech did, at a pause of their
+    /// own (the text would miss their last words).
+    pub finished_cut: Vec<String>,
     /// Finished clips the end-of-turn model ended (the others waited for the silence limit).
     pub ended_by_turn: usize,
     pub finished: usize,
@@ -57,18 +63,28 @@ pub struct RuleRow {
 }
 
 #[derive(Serialize)]
+pub struct Cut {
+    pub clip: String,
+    /// At the inserted pause (else at a pause of the clip's own).
+    pub at_the_pause: bool,
+    /// The last transcript read before the end ("" for rules that do not read it).
+    pub heard: String,
+}
+
+#[derive(Serialize)]
 pub struct HandsFreeReport {
     pub model: String,
     pub clips: usize,
     pub rules: Vec<RuleRow>,
 }
 
-/// Which end-of-turn settings to compare (each pause × each threshold, the model alone and
-/// with the transcript at each full-stop confidence), with the silence timeouts as the
-/// baseline.
+/// Which end-of-turn settings to compare (each pause × each threshold × each wait for a
+/// likely finished pause, the model alone and with the transcript at each full-stop
+/// confidence), with the silence timeouts as the baseline.
 pub struct Variants {
     pub pauses_ms: Vec<u32>,
     pub thresholds: Vec<f32>,
+    pub likely_ends_ms: Vec<u32>,
     pub full_stops_above: Vec<f32>,
 }
 
@@ -77,24 +93,31 @@ fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
     let mut rules = Vec::new();
     for &pause_ms in &variants.pauses_ms {
         for &finished_above in &variants.thresholds {
-            let alone = EndParams {
-                pause_ms,
-                finished_above,
-                read_transcript: false,
-                ..semantic
-            };
-            let name = format!("end of turn {pause_ms} ms, p > {finished_above}");
-            rules.push((name.clone(), alone));
-            for &full_stop_above in &variants.full_stops_above {
-                let params = EndParams {
-                    read_transcript: true,
-                    full_stop_above,
-                    ..alone
+            for &likely_end_silence_ms in &variants.likely_ends_ms {
+                let alone = EndParams {
+                    pause_ms,
+                    finished_above,
+                    likely_end_silence_ms,
+                    read_transcript: false,
+                    ..semantic
                 };
-                rules.push((
-                    format!("{name} + transcript, full stop > {full_stop_above}"),
-                    params,
-                ));
+                let name = format!(
+                    "end of turn {pause_ms} ms, p > {finished_above} (p > {} at {:.1} s)",
+                    semantic.likely_finished_above,
+                    f64::from(likely_end_silence_ms) / 1000.0
+                );
+                rules.push((name.clone(), alone));
+                for &full_stop_above in &variants.full_stops_above {
+                    let params = EndParams {
+                        read_transcript: true,
+                        full_stop_above,
+                        ..alone
+                    };
+                    rules.push((
+                        format!("{name} + transcript, full stop > {full_stop_above}"),
+                        params,
+                    ));
+                }
             }
         }
     }
@@ -115,7 +138,22 @@ struct Case {
     name: String,
     whole: Vec<f32>,
     whole_speech_end: usize,
-    paused: Option<(Vec<f32>, usize)>,
+    paused: Option<Paused>,
+}
+
+struct Paused {
+    audio: Vec<f32>,
+    speech_end: usize,
+    /// Where the inserted pause is, in samples of `audio`.
+    pause: std::ops::Range<usize>,
+}
+
+impl Paused {
+    /// Ended during the inserted pause, or so soon after the speech resumed that the decision
+    /// was about the pause (a block, and a VAD frame to hear the speech).
+    fn ended_at_the_pause(&self, ended_at: usize) -> bool {
+        (self.pause.start..self.pause.end + BLOCK + 512).contains(&ended_at)
+    }
 }
 
 fn cases(clips: &[Clip]) -> Vec<Case> {
@@ -130,7 +168,11 @@ fn cases(clips: &[Clip]) -> Vec<Case> {
                 let mut audio = clip.samples[..at].to_vec();
                 audio.extend_from_slice(&pause);
                 audio.extend_from_slice(&clip.samples[at..]);
-                (audio, speech_end + pause.len())
+                Paused {
+                    audio,
+                    speech_end: speech_end + pause.len(),
+                    pause: at..at + pause.len(),
+                }
             });
             Some(Case {
                 name: clip
@@ -203,8 +245,14 @@ struct Reader<'a> {
 
 const BLOCK: usize = SR / 10;
 
-/// Feed `audio` and silence in 100 ms blocks; the sample at which it ended, and how. With a
-/// reader, each block is also decoded as the session does while listening, and its transcript
+/// How a fed dictation ended: at which sample, how, and the last transcript the watcher read.
+struct Watched {
+    ended_at: usize,
+    end: TurnEnd,
+    heard: String,
+}
+
+/// Feed `audio` and silence in 100 ms blocks; where and how it ended. With a reader, each block is also decoded as the session does while listening, and its transcript
 /// reaches the watcher when that decode would have finished (the decoder runs beside the
 /// listener and queues blocks while busy).
 fn watch(
@@ -212,7 +260,7 @@ fn watch(
     params: EndParams,
     audio: &[f32],
     reader: Option<&mut Reader>,
-) -> Result<(usize, TurnEnd)> {
+) -> Result<Watched> {
     watcher.restart(params);
     // Silence long enough for any rule to end it (no speech heard: the wait for speech).
     let tail_ms = params.wait_for_speech_ms.max(params.end_silence_ms) + 1000;
@@ -225,7 +273,9 @@ fn watch(
     // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
     let mut decoder_free_at = 0.0f64;
     let mut in_flight: VecDeque<(f64, Partial)> = VecDeque::new();
+    let mut heard = String::new();
     for (i, block) in fed.chunks(BLOCK).enumerate() {
+        let ended_at = (i + 1) * BLOCK;
         let now = ((i + 1) * BLOCK) as f64 / SR as f64;
         if let Some((stream, reader)) = stream.as_mut() {
             let started = Instant::now();
@@ -234,14 +284,23 @@ fn watch(
             in_flight.push_back((decoder_free_at, stream.partial()));
         }
         if let Some(end) = watcher.push(block)? {
-            return Ok(((i + 1) * BLOCK, end));
+            return Ok(Watched {
+                ended_at,
+                end,
+                heard,
+            });
         }
         while in_flight.front().is_some_and(|(at, _)| *at <= now) {
             let Some((_, partial)) = in_flight.pop_front() else {
                 break;
             };
+            heard = partial.text.clone();
             if let Some(end) = watcher.transcript(&partial) {
-                return Ok(((i + 1) * BLOCK, end));
+                return Ok(Watched {
+                    ended_at,
+                    end,
+                    heard,
+                });
             }
         }
     }
@@ -280,8 +339,10 @@ pub fn run(
         let mut row = RuleRow {
             rule: name,
             early_cuts: 0,
+            cuts_at_the_pause: 0,
             cut_clips: Vec::new(),
             paused: 0,
+            finished_cut: Vec::new(),
             ended_by_turn: 0,
             finished: cases.len(),
             end_wait_p50: 0.0,
@@ -294,20 +355,28 @@ pub fn run(
         // Whole clips the rule let finish (not cut before their speech ended).
         let mut uncut = Vec::new();
         for case in &cases {
-            if let Some((audio, speech_end)) = &case.paused {
+            if let Some(paused) = &case.paused {
                 row.paused += 1;
-                let (ended_at, _) = watch(&mut watcher, params, audio, Some(&mut reader))?;
-                // Ended before the speech did (a VAD frame of slack): cut at the pause.
-                if ended_at + 512 < *speech_end {
+                let cut = watch(&mut watcher, params, &paused.audio, Some(&mut reader))?;
+                // Ended before the speech did (a VAD frame of slack).
+                if cut.ended_at + 512 < paused.speech_end {
+                    let at_the_pause = paused.ended_at_the_pause(cut.ended_at);
                     row.early_cuts += 1;
-                    row.cut_clips.push(case.name.clone());
+                    row.cuts_at_the_pause += usize::from(at_the_pause);
+                    row.cut_clips.push(Cut {
+                        clip: case.name.clone(),
+                        at_the_pause,
+                        heard: cut.heard,
+                    });
                 }
             }
-            let (ended_at, end) = watch(&mut watcher, params, &case.whole, Some(&mut reader))?;
-            waits.push(end.end_wait_ms);
-            row.ended_by_turn += usize::from(end.ended_by == EndedBy::Turn);
-            if ended_at >= case.whole_speech_end {
+            let whole = watch(&mut watcher, params, &case.whole, Some(&mut reader))?;
+            waits.push(whole.end.end_wait_ms);
+            row.ended_by_turn += usize::from(whole.end.ended_by == EndedBy::Turn);
+            if whole.ended_at >= case.whole_speech_end {
                 uncut.push(case);
+            } else {
+                row.finished_cut.push(case.name.clone());
             }
         }
         row.end_wait_p50 = round(percentile(&waits, 50.0));
@@ -372,6 +441,8 @@ impl HandsFreeSession {
             Until::Silence
         };
         hf.end_silence_ms = params.end_silence_ms;
+        hf.likely_finished_above = params.likely_finished_above;
+        hf.likely_end_silence_ms = params.likely_end_silence_ms;
         hf.pause_ms = params.pause_ms;
         hf.finished_above = params.finished_above;
         hf.read_transcript = params.read_transcript;

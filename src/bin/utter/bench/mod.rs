@@ -52,9 +52,14 @@ pub struct BenchArgs {
     /// With --handsfree: P(finished) thresholds to compare.
     #[arg(long, value_delimiter = ',', default_value = "0.5")]
     turn_threshold: Vec<f32>,
+    /// With --handsfree: how long (ms) a pause the model thought likely finished lasts before
+    /// it ends the dictation, to compare (3000: only the silence limit; default: the app's).
+    #[arg(long, value_delimiter = ',')]
+    likely_end_ms: Vec<u32>,
     /// With --handsfree: how sure the recogniser must be of the transcript's closing mark, to
-    /// compare (rules that read the transcript; 0 takes the mark as written).
-    #[arg(long, value_delimiter = ',', default_value = "0.7")]
+    /// compare (rules that read the transcript; 0 takes the mark as written; default: the
+    /// app's).
+    #[arg(long, value_delimiter = ',')]
     full_stop_above: Vec<f32>,
     /// Measure one push-to-talk dictation this many seconds long instead (the corpus's clips
     /// one after another): memory while the key is held, the text, the saved recording.
@@ -201,6 +206,15 @@ fn run_long_hold(args: &BenchArgs, clips: &[Clip], seconds: f64) -> Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
+/// The values given to compare, or the app's own.
+fn or_default<T: Copy>(given: &[T], default: T) -> Vec<T> {
+    if given.is_empty() {
+        vec![default]
+    } else {
+        given.to_vec()
+    }
+}
+
 fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
     let (settings, loaded) = first_model(args)?;
     let progress = |what: &str| {
@@ -208,10 +222,12 @@ fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
             eprintln!("{what}…");
         }
     };
+    let defaults = utter::turn::EndParams::DEFAULT;
     let variants = handsfree::Variants {
         pauses_ms: args.turn_pause_ms.clone(),
         thresholds: args.turn_threshold.clone(),
-        full_stops_above: args.full_stop_above.clone(),
+        likely_ends_ms: or_default(&args.likely_end_ms, defaults.likely_end_silence_ms),
+        full_stops_above: or_default(&args.full_stop_above, defaults.full_stop_above),
     };
     let report = handsfree::run(
         loaded.transcriber,
