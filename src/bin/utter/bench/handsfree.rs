@@ -252,9 +252,10 @@ struct Watched {
     heard: String,
 }
 
-/// Feed `audio` and silence in 100 ms blocks; where and how it ended. With a reader, each block is also decoded as the session does while listening, and its transcript
-/// reaches the watcher when that decode would have finished (the decoder runs beside the
-/// listener and queues blocks while busy).
+/// Feed `audio` and silence in 100 ms blocks; where and how it ended. With a reader, each
+/// block is also decoded as the session does while listening, and its transcript reaches the
+/// watcher when that decode would have finished (the decoder runs beside the listener and
+/// queues blocks while busy).
 fn watch(
     watcher: &mut TurnWatcher,
     params: EndParams,
@@ -275,8 +276,8 @@ fn watch(
     let mut in_flight: VecDeque<(f64, Partial)> = VecDeque::new();
     let mut heard = String::new();
     for (i, block) in fed.chunks(BLOCK).enumerate() {
-        let ended_at = (i + 1) * BLOCK;
-        let now = ((i + 1) * BLOCK) as f64 / SR as f64;
+        let fed_so_far = (i + 1) * BLOCK;
+        let now = fed_so_far as f64 / SR as f64;
         if let Some((stream, reader)) = stream.as_mut() {
             let started = Instant::now();
             stream.push(reader.transcriber, block);
@@ -285,7 +286,7 @@ fn watch(
         }
         if let Some(end) = watcher.push(block)? {
             return Ok(Watched {
-                ended_at,
+                ended_at: fed_so_far,
                 end,
                 heard,
             });
@@ -297,7 +298,7 @@ fn watch(
             heard = partial.text.clone();
             if let Some(end) = watcher.transcript(&partial) {
                 return Ok(Watched {
-                    ended_at,
+                    ended_at: fed_so_far,
                     end,
                     heard,
                 });
