@@ -108,6 +108,32 @@ fn silence_without_speech_gives_up_and_the_watcher_starts_afresh() {
     assert_eq!(end.ended_by, EndedBy::Turn);
 }
 
+/// "We are sure that one war is enough." Smart Turn thinks it likely finished but is not sure
+/// (0.5 < P ≤ 0.8): it ends after 2 s of pause instead of waiting for the 3 s limit.
+#[test]
+fn a_likely_finished_sentence_ends_before_the_silence_limit() {
+    let clip = common::shared_dir().join("eval/audio/en_harvard_spk2_snt1.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    // Then the room, not digital silence (which Smart Turn hears as unfinished).
+    let mut speech = audio.clone();
+    speech.extend(utter::audio::simulated::room_tone(&audio, 5 * SR));
+    let mut w = watcher(true, 3000);
+    let (_, end) = listen(&mut w, &speech);
+    assert_eq!(end.ended_by, EndedBy::Turn, "{end:?}");
+    let likely_ms = f64::from(EndParams::DEFAULT.likely_end_silence_ms);
+    assert!(
+        (likely_ms..likely_ms + 300.0).contains(&end.end_wait_ms),
+        "{end:?}"
+    );
+    // Without the rule it waits for the limit.
+    w.restart(EndParams {
+        likely_end_silence_ms: 3000,
+        ..params(3000)
+    });
+    let (_, end) = listen(&mut w, &speech);
+    assert_eq!(end.ended_by, EndedBy::Silence, "{end:?}");
+}
+
 // ---- The same through the session, as the desktop app and `utter listen` run it ----
 
 use std::time::Duration;
