@@ -287,6 +287,14 @@ mod tests {
         (0..frames(ms)).map(|_| tracker.push(p)).collect()
     }
 
+    /// A tracker that heard a second of speech and then 300 ms of pause (judged at 200 ms).
+    fn paused_after_speech(params: EndParams) -> TurnTracker {
+        let mut t = TurnTracker::new(params, VadParams::default(), true);
+        run(&mut t, 0.9, 1000);
+        run(&mut t, 0.0, 300);
+        t
+    }
+
     /// The steps that are not Listen, up to the first End.
     fn interesting(steps: &[Step]) -> Vec<Step> {
         let mut out = Vec::new();
@@ -349,18 +357,14 @@ mod tests {
         let steps = run(&mut t, 0.0, 200);
         assert_eq!(interesting(&steps), [Step::End(EndedBy::Turn)]);
         // Unlikely: the silence limit.
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         assert_eq!(t.judged(0.4), Step::Listen);
         assert_eq!(
             interesting(&run(&mut t, 0.0, 3000)),
             [Step::End(EndedBy::Silence)]
         );
         // Speech after a likely pause: the next pause is judged afresh.
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         t.judged(0.7);
         run(&mut t, 0.9, 500);
         assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
@@ -397,9 +401,7 @@ mod tests {
             ..PARAMS
         };
         let finished_sounding_pause = || {
-            let mut t = TurnTracker::new(params, VadParams::default(), true);
-            run(&mut t, 0.9, 1000);
-            run(&mut t, 0.0, 300);
+            let mut t = paused_after_speech(params);
             assert_eq!(t.judged(0.9), Step::Listen);
             t
         };
@@ -445,18 +447,14 @@ mod tests {
         );
         assert_eq!(t.judged(0.9), Step::End(EndedBy::Turn));
         // A breath after a finished-sounding pause does not call the wait off; speech does.
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         assert_eq!(t.judged(0.9), Step::Listen);
         run(&mut t, 0.9, 64);
         assert_eq!(interesting(&run(&mut t, 0.0, 300)), [Step::Judge]);
         assert_eq!(t.judged(0.3), Step::Listen);
         assert_eq!(t.transcript(17_000, true, None), Step::End(EndedBy::Turn));
         // A transcript that arrives during the breath is decided when it is over.
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         assert_eq!(t.judged(0.9), Step::Listen);
         run(&mut t, 0.9, 32);
         assert_eq!(
@@ -468,9 +466,7 @@ mod tests {
             interesting(&run(&mut t, 0.0, 32)),
             [Step::End(EndedBy::Turn)]
         );
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         assert_eq!(t.judged(0.9), Step::Listen);
         run(&mut t, 0.9, 400);
         assert_eq!(
@@ -484,9 +480,7 @@ mod tests {
             likely_end_silence_ms: 3000,
             ..params
         };
-        let mut t = TurnTracker::new(slow, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(slow);
         assert_eq!(t.judged(0.9), Step::Listen);
         assert!(interesting(&run(&mut t, 0.0, 1400)).is_empty());
         assert_eq!(
@@ -494,9 +488,7 @@ mod tests {
             [Step::End(EndedBy::Turn)]
         );
         // A model that hears no end is not overruled by the transcript.
-        let mut t = TurnTracker::new(params, VadParams::default(), true);
-        run(&mut t, 0.9, 1000);
-        run(&mut t, 0.0, 300);
+        let mut t = paused_after_speech(params);
         assert_eq!(t.transcript(40_000, true, None), Step::Listen);
         assert_eq!(t.judged(0.1), Step::Listen);
     }
