@@ -174,6 +174,13 @@ impl PressClassifier {
         self.pending_release = None;
     }
 
+    /// The recording stopped and left nothing to transcribe (a hands-free follow-on in which
+    /// nothing more was said): ready for the next at once.
+    pub fn nothing_to_finish(&mut self) {
+        self.phase = Phase::Idle;
+        self.pending_release = None;
+    }
+
     /// The recording could not start (e.g. no microphone): back to idle at once.
     pub fn start_failed(&mut self) {
         self.phase = Phase::Idle;

@@ -81,6 +81,9 @@ pub struct HandsFreeSettings {
     pub max_seconds: f64,
     /// Give up when nothing is said for this long after the tap (seconds).
     pub wait_for_speech_seconds: f64,
+    /// After a dictation ends by itself, keep listening this long (ms): speech then continues
+    /// it in a follow-on dictation typed right after (0: the microphone closes at the end).
+    pub follow_on_ms: u32,
 }
 
 impl Default for HandsFreeSettings {
@@ -97,6 +100,7 @@ impl Default for HandsFreeSettings {
             likely_end_silence_ms: d.likely_end_silence_ms,
             max_seconds: f64::from(d.max_ms) / 1000.0,
             wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
+            follow_on_ms: d.follow_on_ms,
         }
     }
 }
@@ -116,6 +120,7 @@ impl HandsFreeSettings {
             // The session turns it off when nothing is decoded while listening (batch).
             read_transcript: self.read_transcript,
             full_stop_above: self.full_stop_above.clamp(0.0, 1.0),
+            follow_on_ms: self.follow_on_ms,
         }
     }
 }

@@ -352,6 +352,49 @@ fn hands_free_a_tap_then_speech_is_typed_when_the_speaker_stops() {
     assert!(log.contains("hands-free dictation ended by Turn"), "{log}");
 }
 
+/// Hands-free with a short silence rule, and a speaker who pauses 1.2 s in mid-sentence: the
+/// dictation ends at the pause and is typed; the speech that resumes goes on in a follow-on,
+/// typed right after it on the same line. Then the window closes with nothing said.
+#[test]
+fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open(
+        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
+         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
+    );
+    let audio = utter::audio::load_mono_16k(
+        &common::shared_dir().join("eval/audio/en_librispeech_quilter.wav"),
+    )
+    .unwrap();
+    let at = (2.64 * 16_000.0) as usize;
+    let mut paused = audio[..at].to_vec();
+    paused.extend(std::iter::repeat_n(0.0, 19_200));
+    paused.extend_from_slice(&audio[at..]);
+    let tap = || {
+        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+        x.xdotool(&["key", HOTKEY]);
+    };
+    app.dictate(&mic, &paused, tap, || {});
+    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
+    app.wait_log("nothing more was said", Duration::from_secs(30));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let reference =
+        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
+    let wer = utter::eval::word_error_rate(reference, &typed);
+    assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
+    let log = app.log_text();
+    assert_eq!(
+        log.matches("hands-free dictation ended by Silence").count(),
+        2,
+        "{log}"
+    );
+}
+
 #[test]
 fn dictation_is_never_typed_into_utters_own_settings_window() {
     let x = XServer::start();

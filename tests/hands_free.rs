@@ -304,3 +304,89 @@ fn a_full_stop_the_recogniser_was_unsure_of_does_not_end_it() {
     let wer = utter::eval::word_error_rate(reference, &sure_stop.text);
     assert!(wer < 0.2, "the whole sentence: {}", sure_stop.text);
 }
+
+/// Every dictation until the session is idle again: the first and its follow-ons.
+fn dictations(events: &std::sync::mpsc::Receiver<SessionEvent>) -> Vec<DictationReport> {
+    let mut reports = Vec::new();
+    loop {
+        match events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the session goes idle")
+        {
+            SessionEvent::Finished { report } => reports.push(*report),
+            SessionEvent::State {
+                state: utter::session::State::Idle,
+            } if !reports.is_empty() => return reports,
+            _ => {}
+        }
+    }
+}
+
+/// "Mr. Quilter is the apostle of the middle — [1.2 s] — classes and we are glad to welcome his
+/// gospel." A 0.6 s silence rule ends the dictation at the pause; the speaker goes on within
+/// the follow-on window, so a follow-on dictation takes the rest and nothing is lost. The
+/// silence after the sentence ends the follow-on, and the window after it closes with nothing
+/// said: no third dictation. Without follow-ons the rest of the sentence is lost.
+#[test]
+fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
+    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    let paused = with_silence(with_pause(&audio, 2.64, 1.2), 4.0);
+    let dictate = |follow_on_ms: u32| {
+        let (session, mic, events, sink) = hands_free_session(|s| {
+            s.hands_free.until = utter::settings::Until::Silence;
+            s.hands_free.end_silence_ms = 600;
+            s.hands_free.follow_on_ms = follow_on_ms;
+        });
+        mic.queue(paused.clone());
+        session.send(Input::Toggle);
+        let reports = dictations(&events);
+        let typed = sink.0.lock().unwrap().clone();
+        (reports, typed)
+    };
+
+    let (reports, typed) = dictate(1500);
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    let (first, second) = (&reports[0], &reports[1]);
+    assert_eq!(first.ended_by, Some(EndedBy::Silence), "{first:?}");
+    assert!(!first.continues && second.continues, "{reports:#?}");
+    assert!(first.text.contains("middle"), "{}", first.text);
+    assert!(
+        !first.text.contains("gospel"),
+        "cut at the pause: {}",
+        first.text
+    );
+    assert!(second.text.contains("gospel"), "{}", second.text);
+    assert_eq!(typed.len(), 2, "both typed, in order: {typed:?}");
+    let reference =
+        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
+    let wer = utter::eval::word_error_rate(reference, &typed.join(" "));
+    assert!(wer < 0.25, "the whole sentence: {typed:?}");
+
+    let (reports, typed) = dictate(0);
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert!(!typed.join(" ").contains("gospel"), "lost: {typed:?}");
+}
+
+/// A tap in the follow-on window, before anything more is said, stops listening: nothing is
+/// typed for it and the session is idle at once.
+#[test]
+fn a_tap_in_the_follow_on_window_stops_listening() {
+    let (session, mic, events, sink) = hands_free_session(|s| s.hands_free.follow_on_ms = 8000);
+    mic.queue(with_silence(jfk_sentence(), 10.0));
+    session.send(Input::Toggle);
+    let (report, _) = finished(&events);
+    assert_eq!(report.ended_by, Some(EndedBy::Turn), "{report:?}");
+    session.send(Input::Toggle);
+    // Well before the 8 s window would have closed by itself.
+    loop {
+        match events.recv_timeout(Duration::from_secs(5)).expect("idle") {
+            SessionEvent::State {
+                state: utter::session::State::Idle,
+            } => break,
+            SessionEvent::Finished { report } => panic!("nothing more was said: {report:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(sink.0.lock().unwrap().len(), 1, "typed once");
+}

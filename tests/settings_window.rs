@@ -222,6 +222,8 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.type_into("#hf-full-stop-above", "0.85");
     session.clear("#hf-likely-end");
     session.type_into("#hf-likely-end", "1200");
+    session.clear("#hf-follow-on");
+    session.type_into("#hf-follow-on", "0");
     // Smart Turn alone, without waiting for the transcript to read finished.
     assert_eq!(session.property("#hf-read-transcript", "checked"), true);
     session.click("#hf-read-transcript");
@@ -234,6 +236,11 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     assert_eq!(on_disk().hands_free.end_silence_ms, 2500);
     assert_eq!(on_disk().hands_free.full_stop_above, 0.85);
     assert_eq!(on_disk().hands_free.likely_end_silence_ms, 1200);
+    assert_eq!(
+        on_disk().hands_free.follow_on_ms,
+        0,
+        "follow-ons turned off"
+    );
     assert!(!on_disk().hands_free.read_transcript);
 
     // A value the app refuses shows its reason next to its field and is not applied.

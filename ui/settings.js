@@ -67,6 +67,7 @@ function fill(view) {
   $("hf-end-silence").value = s.hands_free.end_silence_ms;
   $("hf-likely-end").value = s.hands_free.likely_end_silence_ms;
   $("hf-max").value = s.hands_free.max_seconds;
+  $("hf-follow-on").value = s.hands_free.follow_on_ms;
   const c = s.cleanup;
   $("cleanup-enabled").checked = c.enabled;
   $("cleanup-provider").value = c.provider;
@@ -116,6 +117,7 @@ function collect() {
   hf.end_silence_ms = Math.round(Math.max(200, number("hf-end-silence", hf.end_silence_ms)));
   hf.likely_end_silence_ms = Math.round(Math.max(200, number("hf-likely-end", hf.likely_end_silence_ms)));
   hf.max_seconds = Math.max(1, number("hf-max", hf.max_seconds));
+  hf.follow_on_ms = Math.round(Math.min(10000, Math.max(0, number("hf-follow-on", hf.follow_on_ms))));
   s.cleanup = collectCleanup();
   s.spoken_commands = $("spoken-commands").checked;
   s.profiles = collectProfiles();

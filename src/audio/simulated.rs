@@ -2,7 +2,7 @@
 //! device: the benchmark measures the app's own session code, capture timing included.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -59,6 +59,7 @@ impl CaptureSource for SimulatedMicrophone {
             pace: self.pace,
             recorded: Arc::default(),
             stop: Arc::default(),
+            next_block: Arc::default(),
             feeder: Mutex::new(None),
             played: lock(&self.played).clone(),
         }))
@@ -70,6 +71,8 @@ struct SimulatedStream {
     pace: f64,
     recorded: Arc<Mutex<Vec<f32>>>,
     stop: Arc<AtomicBool>,
+    /// Where a recording started again on the same stream goes on (the clip plays once).
+    next_block: Arc<AtomicUsize>,
     feeder: Mutex<Option<JoinHandle<()>>>,
     played: Option<Sender<Instant>>,
 }
@@ -77,24 +80,30 @@ struct SimulatedStream {
 impl CaptureStream for SimulatedStream {
     fn start_recording(&self) -> Receiver<Vec<f32>> {
         let (tx, rx) = channel();
-        let (clip, recorded, stop) = (
+        let (clip, recorded, stop, next_block) = (
             Arc::clone(&self.clip),
             Arc::clone(&self.recorded),
             Arc::clone(&self.stop),
+            Arc::clone(&self.next_block),
         );
-        let played = self.played.clone();
+        stop.store(false, Ordering::Relaxed);
+        let first = next_block.load(Ordering::Relaxed);
+        let played = self.played.clone().filter(|_| first * BLOCK < clip.len());
         let pace = self.pace;
         let handle = std::thread::spawn(move || {
             let start = Instant::now();
-            for (i, block) in clip.chunks(BLOCK).enumerate() {
+            for (i, block) in clip.chunks(BLOCK).enumerate().skip(first) {
                 // Block i is "captured" once its last sample has been spoken.
-                let due =
-                    start + Duration::from_secs_f64(crate::audio::seconds((i + 1) * BLOCK) / pace);
+                let due = start
+                    + Duration::from_secs_f64(
+                        crate::audio::seconds((i + 1 - first) * BLOCK) / pace,
+                    );
                 std::thread::sleep(due.saturating_duration_since(Instant::now()));
                 if stop.load(Ordering::Relaxed) {
                     return;
                 }
                 lock(&recorded).extend_from_slice(block);
+                next_block.store(i + 1, Ordering::Relaxed);
                 let _ = tx.send(block.to_vec());
             }
             if let Some(played) = played {
@@ -152,4 +161,30 @@ pub fn room_tone(samples: &[f32], len: usize) -> Vec<f32> {
         .cycle()
         .take(len)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stopped and started again on the same stream (a hands-free follow-on), the clip goes on
+    /// where it was: every sample is heard once, in order.
+    #[test]
+    fn a_recording_started_again_goes_on_where_the_last_one_stopped() {
+        let (mic, _played) = SimulatedMicrophone::with_pace(20.0);
+        let clip: Vec<f32> = (0..BLOCK * 40).map(|i| i as f32).collect();
+        mic.queue(clip.clone());
+        let stream = mic.open(&CaptureOptions::default()).unwrap();
+        let first_live = stream.start_recording();
+        let first_block = first_live.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(first_block[0], 0.0);
+        let first = stream.stop_recording().samples;
+        let second_live = stream.start_recording();
+        let mut second: Vec<f32> = Vec::new();
+        while let Ok(block) = second_live.recv_timeout(Duration::from_secs(5)) {
+            second.extend(block);
+        }
+        assert!(!first.is_empty() && !second.is_empty());
+        assert_eq!([first, second].concat(), clip);
+    }
 }

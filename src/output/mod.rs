@@ -70,6 +70,10 @@ pub struct OutputSettings {
     /// Press Enter after the text (a chat sends it, a shell runs it). Off by default; a
     /// profile or "press enter" at the end of a dictation turns it on.
     pub press_enter: bool,
+    /// Not a setting: this dictation continues the one delivered just before it (a hands-free
+    /// follow-on), so it needs a space first when that one was typed without one after it.
+    #[serde(skip)]
+    pub continues: bool,
 }
 
 impl Default for OutputSettings {
@@ -80,6 +84,7 @@ impl Default for OutputSettings {
             trailing_space: true,
             wayland_typing: WaylandTyping::Auto,
             press_enter: false,
+            continues: false,
         }
     }
 }
@@ -91,10 +96,17 @@ impl OutputSettings {
         let text = text.trim_matches(|c: char| c == ' ' || c == '\t');
         // Before Enter a space would only be sent along.
         let space = self.trailing_space && !self.press_enter;
-        if space && !text.is_empty() && !text.ends_with('\n') {
-            format!("{text} ")
+        // The dictation before was sent with Enter, or left a space after itself.
+        let lead = self.continues && !self.trailing_space && !self.press_enter;
+        let lead = if lead && text.starts_with(char::is_alphanumeric) {
+            " "
         } else {
-            text.to_string()
+            ""
+        };
+        if space && !text.is_empty() && !text.ends_with('\n') {
+            format!("{lead}{text} ")
+        } else {
+            format!("{lead}{text}")
         }
     }
 }
@@ -394,5 +406,26 @@ mod tests {
             ..s
         };
         assert_eq!(no_space.finish_text("Hi."), "Hi.");
+    }
+
+    #[test]
+    fn a_follow_on_starts_with_a_space_only_when_none_was_left_before_it() {
+        let follow_on = OutputSettings {
+            continues: true,
+            ..OutputSettings::default()
+        };
+        assert_eq!(follow_on.finish_text("about that."), "about that. ");
+        let no_space = OutputSettings {
+            trailing_space: false,
+            ..follow_on.clone()
+        };
+        assert_eq!(no_space.finish_text("about that."), " about that.");
+        assert_eq!(no_space.finish_text(", and then"), ", and then");
+        assert_eq!(no_space.finish_text(""), "");
+        let entered = OutputSettings {
+            press_enter: true,
+            ..no_space
+        };
+        assert_eq!(entered.finish_text("next"), "next");
     }
 }

@@ -1,15 +1,17 @@
 //! The session thread: hotkey input → commands (through the [`PressClassifier`]), the
-//! microphone, and handing audio to the pipeline worker.
+//! microphone, and handing audio to the pipeline worker; after a hands-free dictation ends by
+//! itself, the follow-on that goes on listening.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use super::journal::{Journal, Saved, Written};
+use super::journal::{Journal, Saved};
+use super::recording::{Recording, Started, Timing, forward_live, pass_on};
 use super::turn_listener::TurnMsg;
 use super::worker::WorkerMsg;
 use super::{Input, Job, SessionEvent, State};
-use crate::audio::{CaptureOptions, CaptureSource, CaptureStream};
+use crate::audio::{CaptureOptions, CaptureSource};
 use crate::cleanup::Choice;
 use crate::hotkey::{Command, Mode, PressClassifier};
 use crate::settings::{Settings, Strategy};
@@ -18,24 +20,6 @@ use crate::turn::{EndParams, EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
-
-struct Recording {
-    mic: Box<dyn CaptureStream>,
-    /// Captured blocks, passed on while recording: to the file on disk, to the worker when
-    /// it decodes as the audio comes (streaming), to the hands-free listener.
-    live: Receiver<Vec<f32>>,
-    written: Written,
-    streaming: bool,
-    /// Ends by itself (hands-free), reported with this number.
-    hands_free: Option<u64>,
-    timing: Timing,
-    /// Whether the user is speaking at the end of what was captured so far.
-    voice: super::voice::RecentVoice,
-    /// The text so far last shown.
-    partial_shown: String,
-    /// The application in front when it started.
-    target: Option<Target>,
-}
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     settings: Settings,
@@ -113,20 +97,17 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             }
             self.watch_recording();
         }
+        if self.recording.as_ref().is_some_and(Recording::nothing_said) {
+            self.discard("nothing more was said");
+        }
         if let Some(rec) = self.recording.take() {
             // Shutting down mid-dictation: still transcribe and keep what was said.
             let mut rec = rec;
             let samples = rec.mic.stop_recording().samples;
             forward_live(&self.jobs, &self.turns, &mut rec);
-            let saved = self.journal.finish(rec.written, &samples);
+            let saved = self.journal.finish(&mut rec.written, &samples);
             let end = rec.hands_free.map(|_| interrupted());
-            self.submit(
-                samples,
-                (&rec.timing, rec.target.as_ref()),
-                saved,
-                None,
-                end,
-            );
+            self.submit(samples, rec.started(), saved, None, end);
         }
     }
 
@@ -220,13 +201,18 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 None
             }
             Input::TurnEnded(seq, end) => {
-                let ours = self
+                if self.is_recording(seq) {
+                    self.turn_ended(end);
+                }
+                None
+            }
+            Input::SpeechHeard(seq) => {
+                if let Some(rec) = self
                     .recording
-                    .as_ref()
-                    .is_some_and(|rec| rec.hands_free == Some(seq));
-                if ours {
-                    self.classifier.stopped_externally();
-                    self.stop_recording(None, Some(end));
+                    .as_mut()
+                    .filter(|r| r.hands_free == Some(seq))
+                {
+                    rec.heard = true;
                 }
                 None
             }
@@ -237,23 +223,95 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
     fn execute(&mut self, command: Command) {
         match command {
             Command::Start => self.start_recording(),
+            Command::Stop if self.recording.as_ref().is_some_and(Recording::nothing_said) => {
+                self.classifier.nothing_to_finish();
+                self.discard("stopped listening for more");
+            }
             Command::Stop => self.stop_recording(None, None),
-            Command::Cancel => {
-                tracing::info!("dictation cancelled");
-                if let Some(rec) = self.recording.take() {
-                    let _ = rec.mic.stop_recording();
-                    self.journal.discard(rec.written);
-                    if rec.streaming {
-                        let _ = self.jobs.send(WorkerMsg::StreamCancel);
-                    }
-                    if rec.hands_free.is_some() {
-                        let _ = self.turns.send(TurnMsg::Stop);
-                    }
-                }
-                self.emit(SessionEvent::WantCancelKey { wanted: false });
-                self.emit(SessionEvent::State { state: State::Idle });
+            Command::Cancel => self.discard("dictation cancelled"),
+        }
+    }
+
+    /// Drop the recording in progress, leaving nothing behind.
+    fn discard(&mut self, why: &str) {
+        tracing::info!("{why}");
+        if let Some(rec) = self.recording.take() {
+            let _ = rec.mic.stop_recording();
+            self.journal.discard(rec.written);
+            if rec.streaming {
+                let _ = self.jobs.send(WorkerMsg::StreamCancel);
+            }
+            if rec.hands_free.is_some() {
+                let _ = self.turns.send(TurnMsg::Stop);
             }
         }
+        self.emit(SessionEvent::WantCancelKey { wanted: false });
+        self.emit(SessionEvent::State { state: State::Idle });
+    }
+
+    fn is_recording(&self, seq: u64) -> bool {
+        self.recording
+            .as_ref()
+            .is_some_and(|rec| rec.hands_free == Some(seq))
+    }
+
+    /// A hands-free recording has ended by itself: transcribe it, and keep listening for a
+    /// follow-on when the settings say so — a speaker cut off at a pause loses no words.
+    fn turn_ended(&mut self, end: TurnEnd) {
+        let follows = self.recording.as_ref().is_some_and(|rec| rec.follows);
+        if follows && end.ended_by == EndedBy::NoSpeech {
+            self.classifier.nothing_to_finish();
+            self.discard("nothing more was said");
+            return;
+        }
+        let follow_on_ms = self.settings.hands_free.end_params().follow_on_ms;
+        let healthy = self
+            .recording
+            .as_ref()
+            .is_some_and(|rec| rec.mic.health().is_ok());
+        if follow_on_ms > 0 && healthy && end.ended_by != EndedBy::NoSpeech {
+            self.follow_on(end, follow_on_ms);
+        } else {
+            self.classifier.stopped_externally();
+            self.stop_recording(None, Some(end));
+        }
+    }
+
+    /// Hand the audio up to where the end was decided to the worker, and go on recording from
+    /// there on the same open device (nothing between the two is lost) as a follow-on that
+    /// ends by itself after `follow_on_ms` when nothing more is said.
+    fn follow_on(&mut self, end: TurnEnd, follow_on_ms: u32) {
+        let Some(mut rec) = self.recording.take() else {
+            return;
+        };
+        let recording = rec.mic.stop_recording();
+        let live = rec.mic.start_recording();
+        forward_live(&self.jobs, &self.turns, &mut rec);
+        let mut samples = recording.samples;
+        // Heard after the decision (the listener runs a little behind the microphone): the
+        // worker may have had some of it already, but it is the follow-on's to transcribe.
+        let after_end = samples.split_off(end.at_sample.min(samples.len()));
+        // The dictation ended in a pause: the decode of that pause is its text.
+        self.released.store(false, Ordering::Relaxed);
+        let saved = self.journal.finish(&mut rec.written, &samples);
+        self.submit(samples, rec.started(), saved, None, Some(end));
+        // From here on the same recording is the follow-on, entered in the history after it.
+        rec.written = self.journal.begin();
+        let mut params = self.settings.hands_free.end_params();
+        params.wait_for_speech_ms = follow_on_ms;
+        rec.streaming = self.begin_stream(rec.target.as_ref(), &params);
+        rec.hands_free = Some(self.begin_listening(params, rec.streaming));
+        rec.live = live;
+        rec.timing = Timing {
+            pressed: Instant::now(),
+            opened_ms: 0.0,
+        };
+        rec.voice = Default::default();
+        rec.partial_shown.clear();
+        rec.follows = true;
+        rec.heard = false;
+        pass_on(&self.jobs, &self.turns, &mut rec, vec![after_end]);
+        self.recording = Some(rec);
     }
 
     fn start_recording(&mut self) {
@@ -268,33 +326,12 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             ..CaptureOptions::default()
         };
         // Told first, so the worker loads a model (if needed) while the microphone opens.
-        let streaming = self.settings.speed.strategy == Strategy::Streaming;
-        self.released.store(false, Ordering::Relaxed);
-        let prepare = if streaming {
-            let job = Job::for_target(Vec::new(), pressed, &self.settings, target.as_ref());
-            // Hands-free: the transcript is wanted when the end-of-turn model is asked.
-            let hands_free = self.settings.mode == Mode::HandsFree;
-            let pause_ms = hands_free.then(|| self.settings.hands_free.end_params().pause_ms);
-            WorkerMsg::StreamStart(Box::new(job.options), pause_ms)
-        } else {
-            WorkerMsg::Prepare
-        };
-        let _ = self.jobs.send(prepare);
+        let params = self.settings.hands_free.end_params();
+        let streaming = self.begin_stream(target.as_ref(), &params);
         match self.source.open(&options) {
             Ok(mic) => {
-                let hands_free = (self.settings.mode == Mode::HandsFree).then(|| {
-                    self.recordings += 1;
-                    let params = self.settings.hands_free.end_params();
-                    let params = EndParams {
-                        // Only a stream decodes while listening.
-                        read_transcript: params.read_transcript && streaming,
-                        ..params
-                    };
-                    let seq = self.recordings;
-                    let vad = self.settings.vad.clone();
-                    let _ = self.turns.send(TurnMsg::Start { seq, params, vad });
-                    seq
-                });
+                let hands_free = (self.settings.mode == Mode::HandsFree)
+                    .then(|| self.begin_listening(params, streaming));
                 let live = mic.start_recording();
                 let written = self.journal.begin();
                 let opened_ms = pressed.elapsed().as_secs_f64() * 1000.0;
@@ -309,6 +346,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     voice: Default::default(),
                     partial_shown: String::new(),
                     target: target.clone(),
+                    follows: false,
+                    heard: false,
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
@@ -338,6 +377,39 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         }
     }
 
+    /// Tell the worker a recording starts: decode while it goes (streaming; hands-free, at the
+    /// pauses the end-of-turn model is asked about), or load the model meanwhile. Whether it
+    /// streams.
+    fn begin_stream(&self, target: Option<&Target>, params: &EndParams) -> bool {
+        let streaming = self.settings.speed.strategy == Strategy::Streaming;
+        self.released.store(false, Ordering::Relaxed);
+        let prepare = if streaming {
+            let job = Job::for_target(Vec::new(), Instant::now(), &self.settings, target);
+            // Hands-free: the transcript is wanted when the end-of-turn model is asked.
+            let hands_free = self.settings.mode == Mode::HandsFree;
+            let pause_ms = hands_free.then_some(params.pause_ms);
+            WorkerMsg::StreamStart(Box::new(job.options), pause_ms)
+        } else {
+            WorkerMsg::Prepare
+        };
+        let _ = self.jobs.send(prepare);
+        streaming
+    }
+
+    /// Tell the hands-free listener a recording starts; the number its end is reported with.
+    fn begin_listening(&mut self, params: EndParams, streaming: bool) -> u64 {
+        self.recordings += 1;
+        let params = EndParams {
+            // Only a stream decodes while listening.
+            read_transcript: params.read_transcript && streaming,
+            ..params
+        };
+        let seq = self.recordings;
+        let vad = self.settings.vad.clone();
+        let _ = self.turns.send(TurnMsg::Start { seq, params, vad });
+        seq
+    }
+
     /// `end`: how a hands-free recording ended by itself (None: the user or the device).
     fn stop_recording(&mut self, device_error: Option<String>, end: Option<TurnEnd>) {
         let Some(mut rec) = self.recording.take() else {
@@ -356,26 +428,27 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         self.released
             .store(rec.voice.speaking_at_end(), Ordering::Relaxed);
         let error = device_error.or(recording.error.map(|e| e.to_string()));
-        let saved = self.journal.finish(rec.written, &recording.samples);
+        let saved = self.journal.finish(&mut rec.written, &recording.samples);
         self.emit(SessionEvent::WantCancelKey { wanted: false });
         self.emit(SessionEvent::State {
             state: State::Transcribing,
         });
-        let started = (&rec.timing, rec.target.as_ref());
-        self.submit(recording.samples, started, saved, error, end);
+        self.submit(recording.samples, rec.started(), saved, error, end);
     }
 
+    /// Send a recording's audio (`samples`) to be transcribed and delivered.
     fn submit(
         &mut self,
         samples: Vec<f32>,
-        (timing, target): (&Timing, Option<&Target>),
+        started: Started,
         saved: Saved,
         error: Option<String>,
         end: Option<TurnEnd>,
     ) {
-        let Timing { pressed, opened_ms } = *timing;
+        let Timing { pressed, opened_ms } = started.timing;
         let released = Instant::now();
-        let mut job = Job::for_target(samples, released, &self.settings, target);
+        let mut job = Job::for_target(samples, released, &self.settings, started.target);
+        job.output.continues = started.follows;
         job.capture_error = error;
         job.saved = Some(saved);
         job.ended_by = end.map(|e| e.ended_by);
@@ -425,32 +498,6 @@ fn interrupted() -> TurnEnd {
     TurnEnd {
         ended_by: EndedBy::Interrupt,
         end_wait_ms: 0.0,
+        at_sample: usize::MAX,
     }
-}
-
-/// Pass captured audio on while recording — to the file on disk, to the worker when
-/// streaming, to the hands-free listener — noting whether it ends in voice.
-fn forward_live(jobs: &Sender<WorkerMsg>, turns: &Sender<TurnMsg>, rec: &mut Recording) {
-    let blocks: Vec<Vec<f32>> = rec.live.try_iter().collect();
-    if blocks.is_empty() {
-        return;
-    }
-    // One write (and header update) for what arrived since the last tick.
-    rec.written.append(&blocks.concat());
-    for block in blocks {
-        if rec.hands_free.is_some() {
-            let _ = turns.send(TurnMsg::Audio(block.clone()));
-        }
-        if rec.streaming {
-            rec.voice.push(&block);
-            let _ = jobs.send(WorkerMsg::Audio(block));
-        }
-    }
-}
-
-/// When a recording's key went down and how long the microphone took to open.
-#[derive(Clone, Copy)]
-struct Timing {
-    pressed: Instant,
-    opened_ms: f64,
 }

@@ -65,7 +65,7 @@ impl Journal {
     }
 
     /// The recording ended with `samples` in memory: finish the file and the entry.
-    pub(super) fn finish(&self, mut written: Written, samples: &[f32]) -> Saved {
+    pub(super) fn finish(&self, written: &mut Written, samples: &[f32]) -> Saved {
         let audio_s = crate::audio::seconds(samples.len());
         // Whatever the device delivered after the last block passed on.
         let behind = written.wav.as_ref().map(|w| w.samples().min(samples.len()));
@@ -80,7 +80,7 @@ impl Journal {
                 Err(e) => written.fail(e.to_string(), Some(path)),
             }
         }
-        let error = written.error.map(|e| {
+        let error = written.error.take().map(|e| {
             format!("the recording could not be saved ({e}): its text is kept, its audio is not")
         });
         if let (Some(h), Some(id)) = (&self.history, written.id)

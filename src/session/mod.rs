@@ -9,6 +9,7 @@ mod job;
 mod journal;
 pub mod loader;
 pub mod pipeline;
+mod recording;
 pub mod rehearsal;
 mod turn_listener;
 mod voice;
@@ -62,6 +63,8 @@ pub enum Input {
     Partial(crate::streaming::Partial),
     /// From the hands-free listener: recording number `.0` has ended by itself.
     TurnEnded(u64, crate::turn::TurnEnd),
+    /// From the hands-free listener: recording number `.0` has heard speech.
+    SpeechHeard(u64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -34,6 +34,8 @@ pub struct DictationReport {
     pub profile: Option<String>,
     /// Spoken commands applied ("new line", "press enter", "scratch that", …).
     pub commands: Vec<String>,
+    /// A hands-free follow-on: it continues the dictation before it (typed right after it).
+    pub continues: bool,
 }
 
 impl DictationReport {
@@ -51,6 +53,7 @@ impl DictationReport {
             target: None,
             profile: None,
             commands: Vec::new(),
+            continues: false,
         }
     }
 }
@@ -124,6 +127,7 @@ impl Pipeline {
             target: job.target.clone(),
             profile: job.profile.clone(),
             commands: Vec::new(),
+            continues: job.output.continues,
         };
         let fail = |this: &Self, report: &mut DictationReport, message: String| {
             if let (Some(h), Some(id)) = (&this.history, id) {

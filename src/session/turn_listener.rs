@@ -49,10 +49,13 @@ struct Listener {
 impl Listener {
     fn run(mut self, inbox: Receiver<TurnMsg>) {
         let mut active: Option<u64> = None;
+        // Speech was heard in the active recording (and the session told).
+        let mut heard = false;
         while let Ok(msg) = inbox.recv() {
             match msg {
                 TurnMsg::Start { seq, params, vad } => {
                     active = self.ensure_loaded(&params, &vad).then_some(seq);
+                    heard = false;
                     if let Some(watcher) = self.watcher.as_mut() {
                         watcher.set_vad_params(vad);
                         watcher.restart(params);
@@ -66,6 +69,10 @@ impl Listener {
                         Ok(Some(end)) => {
                             active = None;
                             self.ended(seq, end);
+                        }
+                        Ok(None) if !heard && watcher.heard_speech() => {
+                            heard = true;
+                            let _ = self.done.send(Input::SpeechHeard(seq));
                         }
                         Ok(None) => {}
                         Err(e) => {

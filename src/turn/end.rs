@@ -52,6 +52,9 @@ pub struct EndParams {
     /// ...and the recogniser must have given the mark closing it ("." "!" "?") a probability
     /// above this (where the engine tells; 0 takes the mark as written).
     pub full_stop_above: f32,
+    /// After a dictation ends by itself, speech within this long continues it in a follow-on
+    /// dictation typed right after it (0: the microphone closes at the end).
+    pub follow_on_ms: u32,
 }
 
 impl EndParams {
@@ -76,6 +79,7 @@ impl EndParams {
         wait_for_speech_ms: 10_000,
         read_transcript: true,
         full_stop_above: 0.7,
+        follow_on_ms: 1500,
     };
 }
 
@@ -260,6 +264,11 @@ impl TurnTracker {
         Step::End(EndedBy::Turn)
     }
 
+    /// Speech lasting long enough to count has been heard.
+    pub fn heard_speech(&self) -> bool {
+        self.heard_speech
+    }
+
     /// From the end of the last speech to now, in ms (the wait the decision cost).
     pub fn end_wait_ms(&self) -> f64 {
         (self.frames - self.speech_end.min(self.frames)) as f64 * FRAME_MS
@@ -281,6 +290,7 @@ mod tests {
         wait_for_speech_ms: 10_000,
         read_transcript: false,
         full_stop_above: 0.7,
+        follow_on_ms: 0,
     };
 
     fn run(tracker: &mut TurnTracker, p: f32, ms: u32) -> Vec<Step> {

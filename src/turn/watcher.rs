@@ -14,6 +14,9 @@ use crate::vad::{FRAME_SAMPLES, SileroVad, VadError, VadParams};
 pub struct TurnEnd {
     pub ended_by: EndedBy,
     pub end_wait_ms: f64,
+    /// How much of the dictation's audio (samples) had been heard when it was decided: where
+    /// a follow-on dictation takes over (audio heard after it belongs to the follow-on).
+    pub at_sample: usize,
 }
 
 pub struct TurnWatcher {
@@ -24,6 +27,8 @@ pub struct TurnWatcher {
     /// The last 8 s (what the model hears), plus samples not yet a whole VAD frame.
     recent: Vec<f32>,
     pending: usize,
+    /// Samples of this dictation through the VAD so far (whole frames).
+    heard_samples: usize,
     ended: Option<TurnEnd>,
 }
 
@@ -45,12 +50,18 @@ impl TurnWatcher {
             tracker,
             recent: Vec::new(),
             pending: 0,
+            heard_samples: 0,
             ended: None,
         }
     }
 
     pub fn judges_turns(&self) -> bool {
         self.model.is_some()
+    }
+
+    /// Speech lasting long enough to count has been heard in this dictation.
+    pub fn heard_speech(&self) -> bool {
+        self.tracker.heard_speech()
     }
 
     /// Speech detection's thresholds, from the next [`restart`](Self::restart) on.
@@ -64,6 +75,7 @@ impl TurnWatcher {
         self.tracker = fresh_tracker(params, &self.vad_params, self.model.is_some());
         self.recent.clear();
         self.pending = 0;
+        self.heard_samples = 0;
         self.ended = None;
     }
 
@@ -80,6 +92,7 @@ impl TurnWatcher {
                 .vad
                 .speech_probability(&self.recent[start..start + FRAME_SAMPLES])?;
             self.pending -= FRAME_SAMPLES;
+            self.heard_samples += FRAME_SAMPLES;
             let step = match self.tracker.push(p) {
                 Step::Judge => self.judge(start + FRAME_SAMPLES),
                 step => (step, 0.0),
@@ -115,6 +128,7 @@ impl TurnWatcher {
         let end = TurnEnd {
             ended_by,
             end_wait_ms: self.tracker.end_wait_ms() + judge_ms,
+            at_sample: self.heard_samples,
         };
         self.ended = Some(end);
         Some(end)

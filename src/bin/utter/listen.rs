@@ -1,6 +1,7 @@
 //! `utter listen`: one hands-free dictation through the session, as the desktop app runs it —
 //! it starts at once and ends when you have finished speaking (or after a pause, the length
-//! limit, or Ctrl-C); the text is printed instead of typed.
+//! limit, or Ctrl-C); the text is printed instead of typed. Speech resumed soon after the end
+//! continues it (a follow-on dictation, printed after it as it finishes).
 
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, channel};
@@ -39,6 +40,10 @@ pub struct ListenArgs {
     /// Never record longer than this many seconds.
     #[arg(long, default_value_t = 300.0)]
     max_s: f64,
+    /// After the end, keep listening this long (ms) for more: speech then continues the
+    /// dictation (0: one dictation; default: the hands-free setting — 1500).
+    #[arg(long)]
+    follow_on_ms: Option<u32>,
     /// Decode while recording (`streaming`, the text is ready sooner) or after (`batch`);
     /// default: the settings' choice.
     #[arg(long, value_enum)]
@@ -90,35 +95,57 @@ pub fn run(args: &ListenArgs) -> Result<ExitCode> {
     })
     .context("installing the Ctrl-C handler")?;
     session.send(Input::Toggle);
-    let report = wait_for_dictation(&events, &device)?;
+    let mut follow = Follow::default();
+    let mut failed = false;
+    let mut last_end = None;
+    // Each dictation is printed as it finishes: a follow-on after it.
+    while let Some(report) = follow.next_dictation(&events, &device)? {
+        let entry = report.history_id.and_then(|id| {
+            History::open_default()
+                .and_then(|h| h.get(id))
+                .map_err(|e| eprintln!("warning: {e}"))
+                .ok()
+        });
+        let out = ListenReport::new(&report, entry.as_ref(), &device, &model, loaded.load_ms);
+        print_dictation(&out, args.recognition.json)?;
+        if let Some(error) = &report.error {
+            let kept = match &out.audio_path {
+                Some(path) => format!(" (the audio is saved in {path}; what was heard is above)"),
+                None => String::new(),
+            };
+            eprintln!("error: {error}{kept}");
+            failed = true;
+        }
+        last_end = report.ended_by;
+    }
     drop(session);
-    match report.ended_by {
+    if !args.recognition.json {
+        println!();
+    }
+    match last_end {
         Some(EndedBy::NoSpeech) => eprintln!("no speech heard in {:.0} s", args.wait_s),
         Some(EndedBy::Max) => eprintln!("stopped at the {:.0} s limit", args.max_s),
         _ => {}
     }
-
-    let entry = report.history_id.and_then(|id| {
-        History::open_default()
-            .and_then(|h| h.get(id))
-            .map_err(|e| eprintln!("warning: {e}"))
-            .ok()
-    });
-    let out = ListenReport::new(&report, entry.as_ref(), &device, &model, loaded.load_ms);
-    if args.recognition.json {
-        println!("{}", serde_json::to_string(&out)?);
+    Ok(if failed {
+        ExitCode::FAILURE
     } else {
-        println!("{}", out.text);
+        ExitCode::SUCCESS
+    })
+}
+
+/// JSON: a line for each dictation. Text: a follow-on goes on the same line, after a space.
+fn print_dictation(out: &ListenReport, json: bool) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        writeln!(stdout, "{}", serde_json::to_string(out)?)?;
+    } else {
+        let space = if out.continues { " " } else { "" };
+        write!(stdout, "{space}{}", out.text.trim_end())?;
     }
-    if let Some(error) = &report.error {
-        let kept = match &out.audio_path {
-            Some(path) => format!(" (the audio is saved in {path}; what was heard is above)"),
-            None => String::new(),
-        };
-        eprintln!("error: {error}{kept}");
-        return Ok(ExitCode::FAILURE);
-    }
-    Ok(ExitCode::SUCCESS)
+    stdout.flush()?;
+    Ok(())
 }
 
 /// The user's settings, made hands-free with this command's options.
@@ -147,35 +174,56 @@ fn listen_settings(args: &ListenArgs, mut settings: Settings) -> Settings {
     });
     hf.wait_for_speech_seconds = args.wait_s;
     hf.max_seconds = args.max_s;
+    if let Some(ms) = args.follow_on_ms {
+        hf.follow_on_ms = ms;
+    }
     settings
 }
 
-/// Follow the session until the dictation is done.
-fn wait_for_dictation(events: &Receiver<SessionEvent>, device: &str) -> Result<DictationReport> {
-    let mut recording = false;
-    let mut problems = Vec::new();
-    loop {
-        let event = events
-            .recv_timeout(Duration::from_secs(600))
-            .context("the session stopped answering")?;
-        match event {
-            SessionEvent::State {
-                state: State::Recording,
-            } => {
-                recording = true;
-                eprintln!("listening on {device:?} — speak now (Ctrl-C to stop)");
+/// Follows the session through a dictation and its follow-ons.
+#[derive(Default)]
+struct Follow {
+    recording: bool,
+    finished: usize,
+    problems: Vec<String>,
+}
+
+impl Follow {
+    /// The next finished dictation; `None` once the session is idle after the last one.
+    fn next_dictation(
+        &mut self,
+        events: &Receiver<SessionEvent>,
+        device: &str,
+    ) -> Result<Option<DictationReport>> {
+        loop {
+            let event = events
+                .recv_timeout(Duration::from_secs(600))
+                .context("the session stopped answering")?;
+            match event {
+                SessionEvent::State {
+                    state: State::Recording,
+                } if !self.recording => {
+                    self.recording = true;
+                    eprintln!("listening on {device:?} — speak now (Ctrl-C to stop)");
+                }
+                SessionEvent::State { state: State::Idle } if self.finished > 0 => return Ok(None),
+                // (The session says "idle" once as it starts; after a problem it means the
+                // recording could not start.)
+                SessionEvent::State { state: State::Idle }
+                    if !self.recording && !self.problems.is_empty() =>
+                {
+                    bail!("the recording did not start: {}", self.problems.join("; "));
+                }
+                SessionEvent::Problem { message } => {
+                    eprintln!("warning: {message}");
+                    self.problems.push(message);
+                }
+                SessionEvent::Finished { report } => {
+                    self.finished += 1;
+                    return Ok(Some(*report));
+                }
+                _ => {}
             }
-            // (The session says "idle" once as it starts; after a problem it means the
-            // recording could not start.)
-            SessionEvent::State { state: State::Idle } if !recording && !problems.is_empty() => {
-                bail!("the recording did not start: {}", problems.join("; "));
-            }
-            SessionEvent::Problem { message } => {
-                eprintln!("warning: {message}");
-                problems.push(message);
-            }
-            SessionEvent::Finished { report } => return Ok(*report),
-            _ => {}
         }
     }
 }
@@ -201,6 +249,9 @@ struct ListenReport<'a> {
     audio_s: f64,
     /// What ended the recording: turn, silence, max, interrupt or no_speech.
     ended_by: Option<EndedBy>,
+    /// A follow-on: it continues the dictation printed before it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    continues: bool,
     /// From the last speech to the decision that the dictation had ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     end_wait_ms: Option<f64>,
@@ -238,6 +289,7 @@ impl<'a> ListenReport<'a> {
             model,
             audio_s: entry.map_or(0.0, |e| round(e.audio_s)),
             ended_by: report.ended_by,
+            continues: report.continues,
             end_wait_ms: timings_ms.get("end_wait").copied(),
             timings_ms,
         }

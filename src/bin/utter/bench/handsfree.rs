@@ -5,32 +5,28 @@
 //! as the app runs it — how long from the end of the speech until the text is ready.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::channel;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use utter::audio::SimulatedMicrophone;
 use utter::audio::simulated::room_tone;
 use utter::eval::corpus::Clip;
-use utter::hotkey::Mode;
 use utter::models::ModelStore;
-use utter::session::{Input, Job, Session, SessionEvent, State};
-use utter::settings::{Settings, Until};
+use utter::session::Job;
+use utter::settings::Settings;
 use utter::streaming::{Partial, StreamingTranscription};
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
 use super::report::{percentile, round};
-use utter::session::rehearsal::simulated_session;
 
-const SR: usize = utter::SAMPLE_RATE as usize;
+pub(super) const SR: usize = utter::SAMPLE_RATE as usize;
 /// Pauses inserted in mid-sentence, cycled over the clips.
 const PAUSES_S: [f64; 4] = [0.6, 0.8, 1.0, 1.2];
 /// Silence after the speech, as a speaker who has stopped.
-const TAIL_S: f64 = 4.0;
+pub(super) const TAIL_S: f64 = 4.0;
 /// A 20 ms window this far under the loudest is not speech (end of speech, word gaps).
 const QUIET: f32 = 0.03;
 const WINDOW: usize = SR / 50;
@@ -45,6 +41,9 @@ pub struct RuleRow {
     pub cuts_at_the_pause: usize,
     /// The clips of those, with the words the rule had read when it ended them.
     pub cut_clips: Vec<Cut>,
+    /// Early cuts whose speech resumed within the follow-on window: a follow-on dictation
+    /// picks the rest up, typed right after, and no words are lost.
+    pub cuts_continued: usize,
     pub paused: usize,
     /// Finished clips (no pause inserted) ended before their speech did, at a pause of their
     /// own (the text would miss their last words).
@@ -69,12 +68,16 @@ pub struct Cut {
     pub at_the_pause: bool,
     /// The last transcript read before the end ("" for rules that do not read it).
     pub heard: String,
+    /// From the end to speech heard again (long enough to count), if within 10 s.
+    pub resumed_after_ms: Option<f64>,
 }
 
 #[derive(Serialize)]
 pub struct HandsFreeReport {
     pub model: String,
     pub clips: usize,
+    /// The window after an end in which resumed speech starts a follow-on.
+    pub follow_on_ms: u32,
     pub rules: Vec<RuleRow>,
 }
 
@@ -86,6 +89,7 @@ pub struct Variants {
     pub thresholds: Vec<f32>,
     pub likely_ends_ms: Vec<u32>,
     pub full_stops_above: Vec<f32>,
+    pub follow_on_ms: u32,
 }
 
 fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
@@ -308,6 +312,25 @@ fn watch(
     bail!("a dictation never ended")
 }
 
+/// After a dictation ended at `audio[..from]`: how long (ms) until the VAD hears speech
+/// again (long enough to count, as a follow-on starts), if within 10 s.
+fn resumed_after_ms(watcher: &mut TurnWatcher, audio: &[f32], from: usize) -> Result<Option<f64>> {
+    watcher.restart(EndParams {
+        semantic: false,
+        read_transcript: false,
+        wait_for_speech_ms: 10_000,
+        ..EndParams::DEFAULT
+    });
+    let rest = audio.get(from..).unwrap_or_default();
+    for (i, block) in rest.chunks(BLOCK).enumerate() {
+        watcher.push(block)?;
+        if watcher.heard_speech() {
+            return Ok(Some(((i + 1) * BLOCK) as f64 * 1000.0 / SR as f64));
+        }
+    }
+    Ok(None)
+}
+
 pub fn run(
     mut transcriber: Transcriber,
     settings: Settings,
@@ -342,6 +365,7 @@ pub fn run(
             early_cuts: 0,
             cuts_at_the_pause: 0,
             cut_clips: Vec::new(),
+            cuts_continued: 0,
             paused: 0,
             finished_cut: Vec::new(),
             ended_by_turn: 0,
@@ -362,12 +386,17 @@ pub fn run(
                 // Ended before the speech did (a VAD frame of slack).
                 if cut.ended_at + 512 < paused.speech_end {
                     let at_the_pause = paused.ended_at_the_pause(cut.ended_at);
+                    let resumed = resumed_after_ms(&mut watcher, &paused.audio, cut.ended_at)?;
                     row.early_cuts += 1;
                     row.cuts_at_the_pause += usize::from(at_the_pause);
+                    row.cuts_continued += usize::from(
+                        resumed.is_some_and(|ms| ms <= f64::from(variants.follow_on_ms)),
+                    );
                     row.cut_clips.push(Cut {
                         clip: case.name.clone(),
                         at_the_pause,
                         heard: cut.heard,
+                        resumed_after_ms: resumed.map(round),
                     });
                 }
             }
@@ -384,7 +413,7 @@ pub fn run(
         row.end_wait_p95 = round(percentile(&waits, 95.0));
         measured.push((row, params, uncut));
     }
-    let mut session = HandsFreeSession::start(transcriber, settings);
+    let mut session = super::handsfree_session::HandsFreeSession::start(transcriber, settings);
     let mut rows = Vec::new();
     for (mut row, params, uncut) in measured {
         progress(&format!("hands-free: {} through the session", row.rule));
@@ -401,80 +430,7 @@ pub fn run(
     Ok(HandsFreeReport {
         model,
         clips: cases.len(),
+        follow_on_ms: variants.follow_on_ms,
         rules: rows,
     })
-}
-
-/// A warm hands-free session on a simulated microphone.
-struct HandsFreeSession {
-    session: Session,
-    mic: SimulatedMicrophone,
-    events: std::sync::mpsc::Receiver<(Instant, SessionEvent)>,
-    settings: Settings,
-}
-
-impl HandsFreeSession {
-    fn start(transcriber: Transcriber, mut settings: Settings) -> HandsFreeSession {
-        settings.mode = Mode::HandsFree;
-        let (tx, events) = channel();
-        let (session, mic, _played) = simulated_session(transcriber, &settings, move |event| {
-            let _ = tx.send((Instant::now(), event));
-        });
-        HandsFreeSession {
-            session,
-            mic,
-            events,
-            settings,
-        }
-    }
-
-    /// One dictation of `audio` (then silence); ms from the end of its speech to the text.
-    fn text_ready_ms(
-        &mut self,
-        params: EndParams,
-        audio: &[f32],
-        speech_end: usize,
-    ) -> Result<f64> {
-        let hf = &mut self.settings.hands_free;
-        hf.until = if params.semantic {
-            Until::Turn
-        } else {
-            Until::Silence
-        };
-        hf.end_silence_ms = params.end_silence_ms;
-        hf.likely_finished_above = params.likely_finished_above;
-        hf.likely_end_silence_ms = params.likely_end_silence_ms;
-        hf.pause_ms = params.pause_ms;
-        hf.finished_above = params.finished_above;
-        hf.read_transcript = params.read_transcript;
-        hf.full_stop_above = params.full_stop_above;
-        self.session
-            .send(Input::Settings(Box::new(self.settings.clone())));
-        let mut fed = audio.to_vec();
-        fed.extend(std::iter::repeat_n(0.0, (TAIL_S * SR as f64) as usize));
-        self.mic.queue(fed);
-        self.session.send(Input::Toggle);
-        let timeout = Duration::from_secs(120);
-        let mut started = None;
-        loop {
-            let (at, event) = self
-                .events
-                .recv_timeout(timeout)
-                .context("the hands-free dictation did not finish")?;
-            match event {
-                SessionEvent::State {
-                    state: State::Recording,
-                } => started = Some(at),
-                SessionEvent::Finished { report } => {
-                    if let Some(error) = report.error {
-                        bail!("dictation failed: {error}");
-                    }
-                    let started = started.context("no recording")?;
-                    let spoken = started + Duration::from_secs_f64(speech_end as f64 / SR as f64);
-                    return Ok(at.saturating_duration_since(spoken).as_secs_f64() * 1000.0);
-                }
-                _ => {}
-            }
-        }
-    }
 }

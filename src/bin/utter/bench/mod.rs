@@ -3,6 +3,7 @@
 //! for one model or several side by side (same utterances, one process, one after another).
 
 mod handsfree;
+mod handsfree_session;
 mod long_hold;
 mod measure;
 mod report;
@@ -61,6 +62,10 @@ pub struct BenchArgs {
     /// app's).
     #[arg(long, value_delimiter = ',')]
     full_stop_above: Vec<f32>,
+    /// With --handsfree: the window (ms) after an end in which resumed speech continues the
+    /// dictation; cuts whose speech resumed within it lose no words (default: the app's).
+    #[arg(long)]
+    follow_on_ms: Option<u32>,
     /// Measure one push-to-talk dictation this many seconds long instead (the corpus's clips
     /// one after another): memory while the key is held, the text, the saved recording.
     #[arg(long, value_name = "SECONDS")]
@@ -228,6 +233,7 @@ fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
         thresholds: args.turn_threshold.clone(),
         likely_ends_ms: or_default(&args.likely_end_ms, defaults.likely_end_silence_ms),
         full_stops_above: or_default(&args.full_stop_above, defaults.full_stop_above),
+        follow_on_ms: args.follow_on_ms.unwrap_or(defaults.follow_on_ms),
     };
     let report = handsfree::run(
         loaded.transcriber,

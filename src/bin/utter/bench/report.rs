@@ -168,18 +168,20 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<30} {:>16} {:>14} {:>20} {:>30}",
+        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30}",
         "rule",
         "cut mid-sentence",
+        format!("picked up ≤ {} ms", report.follow_on_ms),
         "ended by turn",
         "end wait p50/p95 ms",
         "speech end → text p50/p95"
     );
     for r in &report.rules {
         println!(
-            "{:<30} {:>16} {:>14} {:>20} {:>30}",
+            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
+            format!("{} / {}", r.cuts_continued, r.early_cuts),
             format!("{} / {}", r.ended_by_turn, r.finished),
             format!("{:.0} / {:.0}", r.end_wait_p50, r.end_wait_p95),
             format!(

@@ -1,0 +1,97 @@
+//! `utter bench --handsfree` through the session, as the app runs it: from the end of the speech
+//! to the text.
+
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use utter::audio::SimulatedMicrophone;
+use utter::hotkey::Mode;
+use utter::session::rehearsal::simulated_session;
+use utter::session::{Input, Session, SessionEvent, State};
+use utter::settings::{Settings, Until};
+use utter::transcriber::Transcriber;
+use utter::turn::EndParams;
+
+use super::handsfree::{SR, TAIL_S};
+
+/// A warm hands-free session on a simulated microphone.
+pub struct HandsFreeSession {
+    session: Session,
+    mic: SimulatedMicrophone,
+    events: std::sync::mpsc::Receiver<(Instant, SessionEvent)>,
+    settings: Settings,
+}
+
+impl HandsFreeSession {
+    pub fn start(transcriber: Transcriber, mut settings: Settings) -> HandsFreeSession {
+        settings.mode = Mode::HandsFree;
+        let (tx, events) = channel();
+        let (session, mic, _played) = simulated_session(transcriber, &settings, move |event| {
+            let _ = tx.send((Instant::now(), event));
+        });
+        HandsFreeSession {
+            session,
+            mic,
+            events,
+            settings,
+        }
+    }
+
+    /// One dictation of `audio` (then silence); ms from the end of its speech to the text.
+    pub fn text_ready_ms(
+        &mut self,
+        params: EndParams,
+        audio: &[f32],
+        speech_end: usize,
+    ) -> Result<f64> {
+        let hf = &mut self.settings.hands_free;
+        hf.until = if params.semantic {
+            Until::Turn
+        } else {
+            Until::Silence
+        };
+        hf.end_silence_ms = params.end_silence_ms;
+        hf.likely_finished_above = params.likely_finished_above;
+        hf.likely_end_silence_ms = params.likely_end_silence_ms;
+        hf.pause_ms = params.pause_ms;
+        hf.finished_above = params.finished_above;
+        hf.read_transcript = params.read_transcript;
+        hf.full_stop_above = params.full_stop_above;
+        hf.follow_on_ms = params.follow_on_ms;
+        self.session
+            .send(Input::Settings(Box::new(self.settings.clone())));
+        let mut fed = audio.to_vec();
+        fed.extend(std::iter::repeat_n(0.0, (TAIL_S * SR as f64) as usize));
+        self.mic.queue(fed);
+        self.session.send(Input::Toggle);
+        let timeout = Duration::from_secs(120);
+        let mut started = None;
+        let mut ready_ms = None;
+        loop {
+            let (at, event) = self
+                .events
+                .recv_timeout(timeout)
+                .context("the hands-free dictation did not finish")?;
+            match event {
+                SessionEvent::State {
+                    state: State::Recording,
+                } => started = Some(at),
+                SessionEvent::Finished { report } => {
+                    if let Some(error) = report.error {
+                        bail!("dictation failed: {error}");
+                    }
+                    let started = started.context("no recording")?;
+                    let spoken = started + Duration::from_secs_f64(speech_end as f64 / SR as f64);
+                    ready_ms = Some(at.saturating_duration_since(spoken).as_secs_f64() * 1000.0);
+                }
+                // After the follow-on window: a tap now starts the next dictation.
+                SessionEvent::State { state: State::Idle } if ready_ms.is_some() => {
+                    return ready_ms.context("no text");
+                }
+                _ => {}
+            }
+        }
+    }
+}
