@@ -222,6 +222,7 @@ fn settings_changed_in_the_window_persist_across_a_restart() {
     session.type_into("#hf-full-stop-above", "0.85");
     session.clear("#hf-likely-end");
     session.type_into("#hf-likely-end", "1200");
+    session.script("document.querySelector('#hf-follow-on').scrollIntoView(); return true");
     session.clear("#hf-follow-on");
     session.type_into("#hf-follow-on", "0");
     // Smart Turn alone, without waiting for the transcript to read finished.
