@@ -393,6 +393,8 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
         2,
         "{log}"
     );
+    // The indicator said so after each: the window after the follow-on closed empty.
+    assert_eq!(log.matches("listening for more").count(), 2, "{log}");
 }
 
 #[test]

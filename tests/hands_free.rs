@@ -305,18 +305,21 @@ fn a_full_stop_the_recogniser_was_unsure_of_does_not_end_it() {
     assert!(wer < 0.2, "the whole sentence: {}", sure_stop.text);
 }
 
-/// Every dictation until the session is idle again: the first and its follow-ons.
-fn dictations(events: &std::sync::mpsc::Receiver<SessionEvent>) -> Vec<DictationReport> {
+/// Every dictation until the session is idle again (the first and its follow-ons), and how
+/// many times the session said it was listening for more.
+fn dictations(events: &std::sync::mpsc::Receiver<SessionEvent>) -> (Vec<DictationReport>, usize) {
     let mut reports = Vec::new();
+    let mut follow_ons = 0;
+    // Level events come while it records: the deadline is for the whole.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        match events
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the session goes idle")
-        {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match events.recv_timeout(left).expect("the session goes idle") {
             SessionEvent::Finished { report } => reports.push(*report),
+            SessionEvent::FollowOn => follow_ons += 1,
             SessionEvent::State {
                 state: utter::session::State::Idle,
-            } if !reports.is_empty() => return reports,
+            } if !reports.is_empty() => return (reports, follow_ons),
             _ => {}
         }
     }
@@ -340,13 +343,14 @@ fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
         });
         mic.queue(paused.clone());
         session.send(Input::Toggle);
-        let reports = dictations(&events);
+        let (reports, follow_ons) = dictations(&events);
         let typed = sink.0.lock().unwrap().clone();
-        (reports, typed)
+        (reports, follow_ons, typed)
     };
 
-    let (reports, typed) = dictate(1500);
+    let (reports, follow_ons, typed) = dictate(1500);
     assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert_eq!(follow_ons, 2, "listening for more after each");
     let (first, second) = (&reports[0], &reports[1]);
     assert_eq!(first.ended_by, Some(EndedBy::Silence), "{first:?}");
     assert!(!first.continues && second.continues, "{reports:#?}");
@@ -363,8 +367,8 @@ fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
     let wer = utter::eval::word_error_rate(reference, &typed.join(" "));
     assert!(wer < 0.25, "the whole sentence: {typed:?}");
 
-    let (reports, typed) = dictate(0);
-    assert_eq!(reports.len(), 1, "{reports:#?}");
+    let (reports, follow_ons, typed) = dictate(0);
+    assert_eq!((reports.len(), follow_ons), (1, 0), "{reports:#?}");
     assert!(!typed.join(" ").contains("gospel"), "lost: {typed:?}");
 }
 
@@ -389,4 +393,22 @@ fn a_tap_in_the_follow_on_window_stops_listening() {
         }
     }
     assert_eq!(sink.0.lock().unwrap().len(), 1, "typed once");
+}
+
+/// A microphone that stops delivering audio right after the dictation ended (no error): the
+/// empty follow-on is closed by the clock, not left open.
+#[test]
+fn an_empty_follow_on_closes_even_when_no_more_audio_comes() {
+    let (session, mic, events, sink) = hands_free_session(|s| {
+        s.hands_free.until = utter::settings::Until::Silence;
+        s.hands_free.end_silence_ms = 600;
+    });
+    // The clip (and so the audio) stops 0.8 s after the speech.
+    mic.queue(with_silence(jfk_sentence(), 0.8));
+    session.send(Input::Toggle);
+    let (reports, follow_ons) = dictations(&events);
+    // (The sentence's own 1 s pause makes two dictations of it under this rule.) Each was
+    // followed by a window; the last one closed empty, and the session went idle.
+    assert_eq!(follow_ons, reports.len(), "{reports:#?}");
+    assert_eq!(sink.0.lock().unwrap().len(), reports.len());
 }

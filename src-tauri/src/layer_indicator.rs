@@ -12,6 +12,7 @@ use utter::session::{SessionEvent, State};
 
 /// What the indicator says while a hands-free dictation waits for the speaker to finish.
 const HANDS_FREE_LABEL: &str = "Listening — stop talking to finish";
+const FOLLOW_ON_LABEL: &str = "Still listening — go on to continue";
 /// The end of the text so far that fits the indicator.
 const TEXT_CHARS: usize = 48;
 const CSS: &str = "
@@ -125,6 +126,7 @@ impl Indicator {
                 }
             }
             SessionEvent::HandsFree => self.label.set_text(HANDS_FREE_LABEL),
+            SessionEvent::FollowOn => self.label.set_text(FOLLOW_ON_LABEL),
             SessionEvent::Target {
                 profile: Some(profile),
                 ..

@@ -179,6 +179,9 @@ fn on_session_event(app: &AppHandle, state: &AppState, event: SessionEvent) {
         SessionEvent::HandsFree => {
             tracing::info!("listening hands-free: the dictation ends when you stop talking")
         }
+        SessionEvent::FollowOn => {
+            tracing::info!("listening for more: speech now continues the dictation")
+        }
         SessionEvent::Recovered { dictations } => on_recovered(app, state, dictations),
         SessionEvent::Level { .. } | SessionEvent::Retranscribed { .. } => {}
     }
@@ -235,6 +238,7 @@ fn follow_in_layer_indicator(app: &AppHandle, event: &SessionEvent) {
         event,
         SessionEvent::State { .. }
             | SessionEvent::HandsFree
+            | SessionEvent::FollowOn
             | SessionEvent::Target { .. }
             | SessionEvent::Partial { .. }
             | SessionEvent::Level { .. }

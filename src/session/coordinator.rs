@@ -20,6 +20,8 @@ use crate::turn::{EndParams, EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
+/// How far an empty follow-on may outlast its window by the clock before it is closed.
+const FOLLOW_ON_SLACK: Duration = Duration::from_secs(1);
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     settings: Settings,
@@ -312,6 +314,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         rec.heard = false;
         pass_on(&self.jobs, &self.turns, &mut rec, vec![after_end]);
         self.recording = Some(rec);
+        self.emit(SessionEvent::FollowOn);
     }
 
     fn start_recording(&mut self) {
@@ -475,6 +478,15 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             return;
         };
         forward_live(&self.jobs, &self.turns, rec);
+        // The listener closes an empty follow-on by the audio it hears; a device that stops
+        // delivering without an error would keep it open (and the microphone with it).
+        let window = self.settings.hands_free.end_params().follow_on_ms;
+        let late = Duration::from_millis(u64::from(window)) + FOLLOW_ON_SLACK;
+        if rec.nothing_said() && rec.timing.pressed.elapsed() > late {
+            self.classifier.nothing_to_finish();
+            self.discard("nothing more was said (no audio came)");
+            return;
+        }
         let rec = &*rec;
         match rec.mic.health() {
             Ok(()) => {

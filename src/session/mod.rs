@@ -92,6 +92,9 @@ pub enum SessionEvent {
     },
     /// The recording just started is hands-free: it ends when the speaker has finished.
     HandsFree,
+    /// A hands-free dictation ended by itself and went to be typed; the session listens on
+    /// for a moment, and speech now continues it (a follow-on).
+    FollowOn,
     /// The application the dictation is for, and the profile that will shape it.
     Target {
         app: String,

@@ -63,7 +63,9 @@ impl HandsFreeSession {
         self.session
             .send(Input::Settings(Box::new(self.settings.clone())));
         let mut fed = audio.to_vec();
-        fed.extend(std::iter::repeat_n(0.0, (TAIL_S * SR as f64) as usize));
+        // Silence through the follow-on window after the latest end, as a microphone goes on.
+        let tail_s = TAIL_S + f64::from(params.follow_on_ms) / 1000.0;
+        fed.extend(std::iter::repeat_n(0.0, (tail_s * SR as f64) as usize));
         self.mic.queue(fed);
         self.session.send(Input::Toggle);
         let timeout = Duration::from_secs(120);
