@@ -89,8 +89,30 @@ impl Transcriber {
         samples: &[f32],
         options: &TranscribeOptions,
     ) -> Result<Transcription, TranscribeError> {
+        self.transcribe_after(&[], samples, options)
+    }
+
+    /// Transcribe `samples`, which came right after `before`: the VAD hears them in that
+    /// context (quiet speech trailing on after a pause is speech there, not room noise), and
+    /// only `samples` are decoded.
+    pub fn transcribe_after(
+        &mut self,
+        before: &[f32],
+        samples: &[f32],
+        options: &TranscribeOptions,
+    ) -> Result<Transcription, TranscribeError> {
         let vad_start = Instant::now();
-        let speech = vad::detect_speech(&mut self.vad, samples, &self.vad_params)?;
+        let speech = if before.is_empty() {
+            vad::detect_speech(&mut self.vad, samples, &self.vad_params)?
+        } else {
+            let heard = [before, samples].concat();
+            let from = before.len();
+            vad::detect_speech(&mut self.vad, &heard, &self.vad_params)?
+                .into_iter()
+                .filter(|r| r.end > from)
+                .map(|r| r.start.max(from) - from..r.end - from)
+                .collect()
+        };
         let vad_ms = ms_since(vad_start);
 
         let stt_start = Instant::now();

@@ -395,6 +395,20 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
     );
     // The indicator said so after each: the window after the follow-on closed empty.
     assert_eq!(log.matches("listening for more").count(), 2, "{log}");
+    // Two dictations in the history, each with its audio; the empty window left nothing.
+    let history =
+        utter::history::History::open(&app.data.join("history.sqlite3")).expect("history");
+    let entries = history.search("", 10).unwrap();
+    assert_eq!(entries.len(), 2, "{entries:#?}");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.audio_path.as_ref().is_some_and(|p| p.exists()))
+    );
+    let recordings = std::fs::read_dir(app.data.join("recordings"))
+        .unwrap()
+        .count();
+    assert_eq!(recordings, 2, "no file left by the empty window");
 }
 
 #[test]

@@ -412,3 +412,30 @@ fn an_empty_follow_on_closes_even_when_no_more_audio_comes() {
     assert_eq!(follow_ons, reports.len(), "{reports:#?}");
     assert_eq!(sink.0.lock().unwrap().len(), reports.len());
 }
+
+/// "I have a thousand thoughts. — [1.2 s] — about that thing": the speaker trails off; after the
+/// pause the words are so quiet that a VAD starting afresh hears only the room. The listener
+/// goes on hearing in context and starts the follow-on; the follow-on is transcribed in context
+/// too, so its words are typed.
+#[test]
+fn quiet_words_trailing_on_after_the_end_are_heard_in_context() {
+    let clip = common::shared_dir().join("eval/audio/en_spont_thoughts.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    let at = (1.6 * SR as f64) as usize;
+    let mut paused = audio[..at].to_vec();
+    paused.extend(utter::audio::simulated::room_tone(&audio, SR * 6 / 5));
+    paused.extend_from_slice(&audio[at..]);
+    let (session, mic, events, _sink) = hands_free_session(|s| {
+        s.hands_free.until = utter::settings::Until::Silence;
+        s.hands_free.end_silence_ms = 600;
+    });
+    mic.queue(with_silence(paused, 4.0));
+    session.send(Input::Toggle);
+    let (reports, _) = dictations(&events);
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert!(reports[0].text.contains("thoughts"), "{reports:#?}");
+    assert!(
+        reports[1].continues && reports[1].text.to_lowercase().contains("thing"),
+        "{reports:#?}"
+    );
+}

@@ -234,6 +234,49 @@ fn listen_until_silence_waits_for_the_pause_and_ctrl_c_interrupts() {
     assert!(text.contains("fellow"), "{report}");
 }
 
+/// The JFK clip has a 1 s pause after "Americans": a 0.6 s silence rule ends the dictation
+/// there; the speaker goes on within the follow-on window, so `listen` prints a second line
+/// that continues the first, and the two hold the whole sentence. With `--follow-on-ms 0` the
+/// rest is not heard.
+#[test]
+fn listen_prints_a_follow_on_when_the_speaker_goes_on_after_an_early_end() {
+    let mic = VirtualMic::start();
+    let data = tempfile::tempdir().unwrap();
+    let listen = |follow_on_ms: &str| {
+        let args = [
+            "--until",
+            "silence",
+            "--end-silence-ms",
+            "600",
+            "--follow-on-ms",
+            follow_on_ms,
+        ];
+        let mut listener = Listener::start(&mic, data.path(), &args);
+        listener.wait_listening(&mic);
+        mic.play(&load_clip("jfk.wav"));
+        let (ok, stdout, stderr) = listener.finish(Duration::from_secs(90));
+        assert!(ok, "{stderr}");
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect(line))
+            .collect();
+        lines
+    };
+    let lines = listen("1500");
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0]["ended_by"], "silence", "{lines:#?}");
+    assert!(lines[0].get("continues").is_none(), "{lines:#?}");
+    assert_eq!(lines[1]["continues"], true, "{lines:#?}");
+    let text = |line: &serde_json::Value| line["text"].as_str().unwrap().to_string();
+    let whole = format!("{} {}", text(&lines[0]), text(&lines[1]));
+    let wer = utter::eval::word_error_rate(JFK, &whole);
+    assert!(wer <= 0.2, "WER {wer:.2}: {whole}");
+
+    let lines = listen("0");
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(!text(&lines[0]).contains("country"), "{lines:#?}");
+}
+
 #[test]
 fn listen_dictates_with_moonshine() {
     let mic = VirtualMic::start();

@@ -20,6 +20,8 @@ use crate::turn::{EndParams, EndedBy, TurnEnd};
 
 /// How often the level meter updates and captured audio is passed on while recording.
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
+/// The audio before a follow-on its VAD hears it after (3 s).
+const HEARD_BEFORE: usize = 3 * crate::SAMPLE_RATE as usize;
 /// How far an empty follow-on may outlast its window by the clock before it is closed.
 const FOLLOW_ON_SLACK: Duration = Duration::from_secs(1);
 
@@ -296,13 +298,14 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         // The dictation ended in a pause: the decode of that pause is its text.
         self.released.store(false, Ordering::Relaxed);
         let saved = self.journal.finish(&mut rec.written, &samples);
+        let heard_before = samples[samples.len().saturating_sub(HEARD_BEFORE)..].to_vec();
         self.submit(samples, rec.started(), saved, None, Some(end));
         // From here on the same recording is the follow-on, entered in the history after it.
         rec.written = self.journal.begin();
         let mut params = self.settings.hands_free.end_params();
         params.wait_for_speech_ms = follow_on_ms;
         rec.streaming = self.begin_stream(rec.target.as_ref(), &params);
-        rec.hands_free = Some(self.begin_listening(params, rec.streaming));
+        rec.hands_free = Some(self.begin_listening(params, rec.streaming, true));
         rec.live = live;
         rec.timing = Timing {
             pressed: Instant::now(),
@@ -312,6 +315,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         rec.partial_shown.clear();
         rec.follows = true;
         rec.heard = false;
+        rec.heard_before = heard_before;
         pass_on(&self.jobs, &self.turns, &mut rec, vec![after_end]);
         self.recording = Some(rec);
         self.emit(SessionEvent::FollowOn);
@@ -334,7 +338,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         match self.source.open(&options) {
             Ok(mic) => {
                 let hands_free = (self.settings.mode == Mode::HandsFree)
-                    .then(|| self.begin_listening(params, streaming));
+                    .then(|| self.begin_listening(params, streaming, false));
                 let live = mic.start_recording();
                 let written = self.journal.begin();
                 let opened_ms = pressed.elapsed().as_secs_f64() * 1000.0;
@@ -351,6 +355,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     target: target.clone(),
                     follows: false,
                     heard: false,
+                    heard_before: Vec::new(),
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
@@ -399,8 +404,9 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         streaming
     }
 
-    /// Tell the hands-free listener a recording starts; the number its end is reported with.
-    fn begin_listening(&mut self, params: EndParams, streaming: bool) -> u64 {
+    /// Tell the hands-free listener a recording starts (a follow-on: goes on from the end of
+    /// the one before); the number its end is reported with.
+    fn begin_listening(&mut self, params: EndParams, streaming: bool, follows: bool) -> u64 {
         self.recordings += 1;
         let params = EndParams {
             // Only a stream decodes while listening.
@@ -409,7 +415,12 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         };
         let seq = self.recordings;
         let vad = self.settings.vad.clone();
-        let _ = self.turns.send(TurnMsg::Start { seq, params, vad });
+        let _ = self.turns.send(TurnMsg::Start {
+            seq,
+            params,
+            vad,
+            follows,
+        });
         seq
     }
 
@@ -452,6 +463,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         let released = Instant::now();
         let mut job = Job::for_target(samples, released, &self.settings, started.target);
         job.output.continues = started.follows;
+        job.heard_before = started.heard_before.to_vec();
         job.capture_error = error;
         job.saved = Some(saved);
         job.ended_by = end.map(|e| e.ended_by);

@@ -34,6 +34,9 @@ pub struct Job {
     pub cleanup_prompt: String,
     /// The dictation key, so "scratch that" does not count its own press as typing.
     pub hotkey: String,
+    /// A follow-on: the audio just before it (the end of the dictation it continues), for the
+    /// VAD to hear it in context; not transcribed.
+    pub heard_before: Vec<f32>,
 }
 
 impl Job {
@@ -60,6 +63,7 @@ impl Job {
             spoken_commands: settings.spoken_commands,
             cleanup_prompt: settings.cleanup.prompt.clone(),
             hotkey: settings.hotkey.clone(),
+            heard_before: Vec::new(),
         }
     }
 

@@ -150,8 +150,18 @@ impl Pipeline {
                 .finish(transcriber, &job.samples)
                 .map(|(t, stats)| (t, Some(stats))),
             None => transcriber
-                .transcribe(&job.samples, &job.options)
+                .transcribe_after(&job.heard_before, &job.samples, &job.options)
                 .map(|t| (t, None)),
+        };
+        // A follow-on starts with no speech before it: its own VAD, unlike the listener's, may
+        // take quiet speech trailing on after the pause for the room. Heard in context, it is not.
+        let result = match result {
+            Ok((t, Some(_))) if t.text.trim().is_empty() && !job.heard_before.is_empty() => {
+                transcriber
+                    .transcribe_after(&job.heard_before, &job.samples, &job.options)
+                    .map(|t| (t, None))
+            }
+            other => other,
         };
         let transcription = match result {
             Ok((t, stats)) => {

@@ -30,6 +30,8 @@ pub(super) struct Recording {
     pub(super) follows: bool,
     /// The hands-free listener has heard speech in it.
     pub(super) heard: bool,
+    /// A follow-on: the end of the audio before it (see [`crate::session::Job::heard_before`]).
+    pub(super) heard_before: Vec<f32>,
 }
 
 /// Pass captured audio on while recording — to the file on disk, to the worker when
@@ -67,6 +69,7 @@ pub(super) struct Started<'a> {
     pub(super) timing: Timing,
     pub(super) target: Option<&'a Target>,
     pub(super) follows: bool,
+    pub(super) heard_before: &'a [f32],
 }
 
 impl Recording {
@@ -75,6 +78,7 @@ impl Recording {
             timing: self.timing,
             target: self.target.as_ref(),
             follows: self.follows,
+            heard_before: &self.heard_before,
         }
     }
 

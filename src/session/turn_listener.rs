@@ -10,11 +10,13 @@ use crate::turn::{EndParams, SmartTurn, TurnWatcher};
 use crate::vad::{SileroVad, VadParams};
 
 pub(super) enum TurnMsg {
-    /// A hands-free recording starts; its end is reported with `seq`.
+    /// A hands-free recording starts; its end is reported with `seq`. A follow-on goes on
+    /// from where the recording before it ended (see [`TurnWatcher::go_on`]).
     Start {
         seq: u64,
         params: EndParams,
         vad: VadParams,
+        follows: bool,
     },
     Audio(Vec<f32>),
     /// The transcript of the recording so far (decoded while listening).
@@ -53,12 +55,20 @@ impl Listener {
         let mut heard = false;
         while let Ok(msg) = inbox.recv() {
             match msg {
-                TurnMsg::Start { seq, params, vad } => {
+                TurnMsg::Start {
+                    seq,
+                    params,
+                    vad,
+                    follows,
+                } => {
                     active = self.ensure_loaded(&params, &vad).then_some(seq);
                     heard = false;
                     if let Some(watcher) = self.watcher.as_mut() {
                         watcher.set_vad_params(vad);
-                        watcher.restart(params);
+                        match follows {
+                            true => watcher.go_on(params),
+                            false => watcher.restart(params),
+                        }
                     }
                 }
                 TurnMsg::Audio(block) => {

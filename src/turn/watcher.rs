@@ -79,6 +79,19 @@ impl TurnWatcher {
         self.ended = None;
     }
 
+    /// A follow-on of the dictation that just ended, with `params`: it hears the audio from
+    /// where that end was decided ([`TurnEnd::at_sample`]) on. The VAD goes on where it was
+    /// — a speaker trailing off after a pause is heard as speech in context where a fresh
+    /// VAD hears the room — and the model hears the speech before the end too.
+    pub fn go_on(&mut self, params: EndParams) {
+        self.tracker = fresh_tracker(params, &self.vad_params, self.model.is_some());
+        // Samples passed in after the decision come again with the follow-on.
+        self.recent.truncate(self.recent.len() - self.pending);
+        self.pending = 0;
+        self.heard_samples = 0;
+        self.ended = None;
+    }
+
     /// More captured audio. Returns the end once it is decided (and again after that).
     pub fn push(&mut self, block: &[f32]) -> Result<Option<TurnEnd>, VadError> {
         if self.ended.is_some() {

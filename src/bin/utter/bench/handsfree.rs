@@ -70,6 +70,9 @@ pub struct Cut {
     pub heard: String,
     /// From the end to speech heard again (long enough to count), if within 10 s.
     pub resumed_after_ms: Option<f64>,
+    /// Where it ended, and the inserted pause, in ms of the paused clip.
+    pub ended_at_ms: f64,
+    pub pause_ms: [f64; 2],
 }
 
 #[derive(Serialize)]
@@ -312,10 +315,14 @@ fn watch(
     bail!("a dictation never ended")
 }
 
+fn ms(samples: usize) -> f64 {
+    round(samples as f64 * 1000.0 / SR as f64)
+}
+
 /// After a dictation ended at `audio[..from]`: how long (ms) until the VAD hears speech
-/// again (long enough to count, as a follow-on starts), if within 10 s.
+/// again (long enough to count, as a follow-on starts, going on from the end), if within 10 s.
 fn resumed_after_ms(watcher: &mut TurnWatcher, audio: &[f32], from: usize) -> Result<Option<f64>> {
-    watcher.restart(EndParams {
+    watcher.go_on(EndParams {
         semantic: false,
         read_transcript: false,
         wait_for_speech_ms: 10_000,
@@ -386,7 +393,8 @@ pub fn run(
                 // Ended before the speech did (a VAD frame of slack).
                 if cut.ended_at + 512 < paused.speech_end {
                     let at_the_pause = paused.ended_at_the_pause(cut.ended_at);
-                    let resumed = resumed_after_ms(&mut watcher, &paused.audio, cut.ended_at)?;
+                    let at = cut.end.at_sample;
+                    let resumed = resumed_after_ms(&mut watcher, &paused.audio, at)?;
                     row.early_cuts += 1;
                     row.cuts_at_the_pause += usize::from(at_the_pause);
                     row.cuts_continued += usize::from(
@@ -397,6 +405,8 @@ pub fn run(
                         at_the_pause,
                         heard: cut.heard,
                         resumed_after_ms: resumed.map(round),
+                        ended_at_ms: ms(cut.ended_at),
+                        pause_ms: [ms(paused.pause.start), ms(paused.pause.end)],
                     });
                 }
             }
