@@ -240,6 +240,14 @@ fn a_tap_while_listening_stops_it_as_an_interrupt() {
     assert_eq!(report.ended_by, Some(EndedBy::Interrupt), "{report:?}");
 }
 
+/// "Mr. Quilter is the apostle of the middle — [`pause_s`] — classes and we are glad to
+/// welcome his gospel.", then 4 s of silence.
+fn quilter_paused_after_middle(pause_s: f64) -> Vec<f32> {
+    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    with_silence(with_pause(&audio, 2.64, pause_s), 4.0)
+}
+
 /// One hands-free dictation of `audio` (with `adjust`ed settings), tapped to start.
 fn dictate_hands_free(audio: &[f32], adjust: impl FnOnce(&mut Settings)) -> DictationReport {
     let (session, mic, events, _sink) = hands_free_session(adjust);
@@ -253,9 +261,7 @@ fn dictate_hands_free(audio: &[f32], adjust: impl FnOnce(&mut Settings)) -> Dict
 /// ("… of the middle", no full stop) says otherwise, so with it the dictation goes on.
 #[test]
 fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
-    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
-    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
-    let paused = with_silence(with_pause(&audio, 2.64, 1.0), 4.0);
+    let paused = quilter_paused_after_middle(1.0);
     let dictate = |read_transcript: bool| {
         dictate_hands_free(&paused, |s| s.hands_free.read_transcript = read_transcript)
     };
@@ -332,9 +338,7 @@ fn dictations(events: &std::sync::mpsc::Receiver<SessionEvent>) -> (Vec<Dictatio
 /// said: no third dictation. Without follow-ons the rest of the sentence is lost.
 #[test]
 fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
-    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
-    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
-    let paused = with_silence(with_pause(&audio, 2.64, 1.2), 4.0);
+    let paused = quilter_paused_after_middle(1.2);
     let dictate = |follow_on_ms: u32| {
         let (session, mic, events, sink) = hands_free_session(|s| {
             s.hands_free.until = utter::settings::Until::Silence;

@@ -235,8 +235,8 @@ fn listen_until_silence_waits_for_the_pause_and_ctrl_c_interrupts() {
 }
 
 /// The JFK clip has a 1 s pause after "Americans": a 0.6 s silence rule ends the dictation
-/// there; the speaker goes on within the follow-on window, so `listen` prints a second line
-/// that continues the first, and the two hold the whole sentence. With `--follow-on-ms 0` the
+/// there; the speaker goes on within the follow-on window, so `listen` prints more lines
+/// that continue the first, and together they hold the whole sentence. With `--follow-on-ms 0` the
 /// rest is not heard.
 #[test]
 fn listen_prints_a_follow_on_when_the_speaker_goes_on_after_an_early_end() {
@@ -262,13 +262,18 @@ fn listen_prints_a_follow_on_when_the_speaker_goes_on_after_an_early_end() {
             .collect();
         lines
     };
+    // It pauses after "ask not" too: a follow-on may itself be followed.
     let lines = listen("1500");
-    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert!(lines.len() >= 2, "{lines:#?}");
     assert_eq!(lines[0]["ended_by"], "silence", "{lines:#?}");
     assert!(lines[0].get("continues").is_none(), "{lines:#?}");
-    assert_eq!(lines[1]["continues"], true, "{lines:#?}");
+    assert!(
+        lines[1..].iter().all(|l| l["continues"] == true),
+        "{lines:#?}"
+    );
     let text = |line: &serde_json::Value| line["text"].as_str().unwrap().to_string();
-    let whole = format!("{} {}", text(&lines[0]), text(&lines[1]));
+    let whole: Vec<String> = lines.iter().map(text).collect();
+    let whole = whole.join(" ");
     let wer = utter::eval::word_error_rate(JFK, &whole);
     assert!(wer <= 0.2, "WER {wer:.2}: {whole}");
 

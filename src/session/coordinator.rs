@@ -22,7 +22,7 @@ use crate::turn::{EndParams, EndedBy, TurnEnd};
 const LEVEL_INTERVAL: Duration = Duration::from_millis(50);
 /// The audio before a follow-on its VAD hears it after (3 s).
 const HEARD_BEFORE: usize = 3 * crate::SAMPLE_RATE as usize;
-/// How far an empty follow-on may outlast its window by the clock before it is closed.
+/// How long after its window an empty follow-on that gets no more audio is closed.
 const FOLLOW_ON_SLACK: Duration = Duration::from_secs(1);
 
 pub(super) struct Coordinator<F: Fn(SessionEvent)> {
@@ -44,6 +44,8 @@ pub(super) struct Coordinator<F: Fn(SessionEvent)> {
     /// Look at which application has the focus when a dictation starts (when the text is
     /// typed there, not when it is only printed or measured).
     find_targets: bool,
+    /// Dictations handed to the worker and not yet done.
+    in_flight: usize,
 }
 
 impl<F: Fn(SessionEvent)> Coordinator<F> {
@@ -70,6 +72,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             released,
             journal,
             find_targets: false,
+            in_flight: 0,
         }
     }
 
@@ -142,14 +145,17 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 None
             }
             Input::Done(report) => {
-                self.classifier.finished();
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if self.in_flight == 0 {
+                    self.classifier.finished();
+                }
                 for message in report.error.iter().chain(&report.warning) {
                     self.emit(SessionEvent::Problem {
                         message: message.clone(),
                     });
                 }
                 self.emit(SessionEvent::Finished { report });
-                if self.recording.is_none() {
+                if self.recording.is_none() && self.in_flight == 0 {
                     let state = if self.paused {
                         State::Paused
                     } else {
@@ -228,12 +234,21 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         match command {
             Command::Start => self.start_recording(),
             Command::Stop if self.recording.as_ref().is_some_and(Recording::nothing_said) => {
-                self.classifier.nothing_to_finish();
-                self.discard("stopped listening for more");
+                self.close_empty_follow_on("stopped listening for more");
             }
             Command::Stop => self.stop_recording(None, None),
             Command::Cancel => self.discard("dictation cancelled"),
         }
+    }
+
+    /// Close a follow-on in which nothing was said: it leaves nothing behind, and the session
+    /// is idle once the dictations before it are done.
+    fn close_empty_follow_on(&mut self, why: &str) {
+        match self.in_flight {
+            0 => self.classifier.nothing_to_finish(),
+            _ => self.classifier.stopped_externally(),
+        }
+        self.discard(why);
     }
 
     /// Drop the recording in progress, leaving nothing behind.
@@ -250,7 +265,12 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             }
         }
         self.emit(SessionEvent::WantCancelKey { wanted: false });
-        self.emit(SessionEvent::State { state: State::Idle });
+        // Idle once the dictations before it are done (a follow-on's, typed meanwhile).
+        let state = match self.in_flight {
+            0 => State::Idle,
+            _ => State::Transcribing,
+        };
+        self.emit(SessionEvent::State { state });
     }
 
     fn is_recording(&self, seq: u64) -> bool {
@@ -264,8 +284,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
     fn turn_ended(&mut self, end: TurnEnd) {
         let follows = self.recording.as_ref().is_some_and(|rec| rec.follows);
         if follows && end.ended_by == EndedBy::NoSpeech {
-            self.classifier.nothing_to_finish();
-            self.discard("nothing more was said");
+            self.close_empty_follow_on("nothing more was said");
             return;
         }
         let follow_on_ms = self.settings.hands_free.end_params().follow_on_ms;
@@ -295,8 +314,6 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         // Heard after the decision (the listener runs a little behind the microphone): the
         // worker may have had some of it already, but it is the follow-on's to transcribe.
         let after_end = samples.split_off(end.at_sample.min(samples.len()));
-        // The dictation ended in a pause: the decode of that pause is its text.
-        self.released.store(false, Ordering::Relaxed);
         let saved = self.journal.finish(&mut rec.written, &samples);
         let heard_before = samples[samples.len().saturating_sub(HEARD_BEFORE)..].to_vec();
         self.submit(samples, rec.started(), saved, None, Some(end));
@@ -316,6 +333,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
         rec.follows = true;
         rec.heard = false;
         rec.heard_before = heard_before;
+        rec.last_audio = Instant::now();
         pass_on(&self.jobs, &self.turns, &mut rec, vec![after_end]);
         self.recording = Some(rec);
         self.emit(SessionEvent::FollowOn);
@@ -356,6 +374,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                     follows: false,
                     heard: false,
                     heard_before: Vec::new(),
+                    last_audio: Instant::now(),
                 });
                 self.emit(SessionEvent::State {
                     state: State::Recording,
@@ -477,6 +496,7 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
                 released.duration_since(pressed).as_secs_f64() * 1000.0,
             ),
         ];
+        self.in_flight += 1;
         if let Some(end) = end.filter(|e| e.ended_by != EndedBy::Interrupt) {
             job.extra_timings.push(("end_wait".into(), end.end_wait_ms));
         }
@@ -490,13 +510,13 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             return;
         };
         forward_live(&self.jobs, &self.turns, rec);
-        // The listener closes an empty follow-on by the audio it hears; a device that stops
-        // delivering without an error would keep it open (and the microphone with it).
+        // The listener closes an empty follow-on by the audio it hears (however late it runs on
+        // a busy machine); a device that stops delivering without an error would keep it open,
+        // and the microphone with it.
         let window = self.settings.hands_free.end_params().follow_on_ms;
         let late = Duration::from_millis(u64::from(window)) + FOLLOW_ON_SLACK;
-        if rec.nothing_said() && rec.timing.pressed.elapsed() > late {
-            self.classifier.nothing_to_finish();
-            self.discard("nothing more was said (no audio came)");
+        if rec.nothing_said() && rec.last_audio.elapsed() > late {
+            self.close_empty_follow_on("nothing more was said (no audio came)");
             return;
         }
         let rec = &*rec;

@@ -32,6 +32,8 @@ pub(super) struct Recording {
     pub(super) heard: bool,
     /// A follow-on: the end of the audio before it (see [`crate::session::Job::heard_before`]).
     pub(super) heard_before: Vec<f32>,
+    /// When audio last came from the device.
+    pub(super) last_audio: Instant,
 }
 
 /// Pass captured audio on while recording — to the file on disk, to the worker when
@@ -50,6 +52,7 @@ pub(super) fn pass_on(
     if blocks.iter().all(Vec::is_empty) {
         return;
     }
+    rec.last_audio = Instant::now();
     // One write (and header update) for what arrived since the last tick.
     rec.written.append(&blocks.concat());
     for block in blocks {
