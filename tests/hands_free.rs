@@ -248,6 +248,20 @@ fn quilter_paused_after_middle(pause_s: f64) -> Vec<f32> {
     with_silence(with_pause(&audio, 2.64, pause_s), 4.0)
 }
 
+/// The eval clip `name` with `pause_s` of its own room tone inserted at `at_s`.
+fn with_room_tone(name: &str, at_s: f64, pause_s: f64) -> Vec<f32> {
+    let clip = common::shared_dir().join(format!("eval/audio/{name}.wav"));
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    let at = (at_s * SR as f64) as usize;
+    let mut paused = audio[..at].to_vec();
+    paused.extend(utter::audio::simulated::room_tone(
+        &audio,
+        (pause_s * SR as f64) as usize,
+    ));
+    paused.extend_from_slice(&audio[at..]);
+    paused
+}
+
 /// One hands-free dictation of `audio` (with `adjust`ed settings), tapped to start.
 fn dictate_hands_free(audio: &[f32], adjust: impl FnOnce(&mut Settings)) -> DictationReport {
     let (session, mic, events, _sink) = hands_free_session(adjust);
@@ -285,15 +299,9 @@ fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
 /// slid." — but the recogniser was unsure of that full stop, and by default that is not enough.
 #[test]
 fn a_full_stop_the_recogniser_was_unsure_of_does_not_end_it() {
-    let clip = common::shared_dir().join("eval/audio/en_harvard_birch.wav");
-    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
     // The pause sounds like the room (its quietest 100 ms); Smart Turn hears digital silence
     // there as unfinished.
-    let at = (1.74 * SR as f64) as usize;
-    let mut paused = audio[..at].to_vec();
-    paused.extend(utter::audio::simulated::room_tone(&audio, SR));
-    paused.extend_from_slice(&audio[at..]);
-    let paused = with_silence(paused, 4.0);
+    let paused = with_silence(with_room_tone("en_harvard_birch", 1.74, 1.0), 4.0);
     let dictate = |full_stop_above: f32| {
         dictate_hands_free(&paused, |s| s.hands_free.full_stop_above = full_stop_above)
     };
@@ -423,12 +431,7 @@ fn an_empty_follow_on_closes_even_when_no_more_audio_comes() {
 /// too, so its words are typed.
 #[test]
 fn quiet_words_trailing_on_after_the_end_are_heard_in_context() {
-    let clip = common::shared_dir().join("eval/audio/en_spont_thoughts.wav");
-    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
-    let at = (1.6 * SR as f64) as usize;
-    let mut paused = audio[..at].to_vec();
-    paused.extend(utter::audio::simulated::room_tone(&audio, SR * 6 / 5));
-    paused.extend_from_slice(&audio[at..]);
+    let paused = with_room_tone("en_spont_thoughts", 1.6, 1.2);
     let (session, mic, events, _sink) = hands_free_session(|s| {
         s.hands_free.until = utter::settings::Until::Silence;
         s.hands_free.end_silence_ms = 600;
