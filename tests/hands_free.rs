@@ -218,7 +218,10 @@ fn esc_cancels_and_the_length_limit_stops_a_hands_free_dictation() {
     mic.queue(with_silence(jfk_sentence(), 4.0));
     std::thread::sleep(Duration::from_millis(300));
     session.send(Input::Toggle);
-    let (report, _) = finished(&events);
+    // The limit ends it for good: no follow-on takes the rest.
+    let (reports, follow_ons) = dictations(&events);
+    assert_eq!((reports.len(), follow_ons), (1, 0), "{reports:#?}");
+    let report = &reports[0];
     assert_eq!(report.ended_by, Some(EndedBy::Max), "{report:?}");
     let words = report.text.split_whitespace().count();
     assert!(

@@ -292,7 +292,9 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             .recording
             .as_ref()
             .is_some_and(|rec| rec.mic.health().is_ok());
-        if follow_on_ms > 0 && healthy && end.ended_by != EndedBy::NoSpeech {
+        // Not after the length limit: it bounds a dictation nobody stops (a TV, a forgotten tap).
+        let by_itself = matches!(end.ended_by, EndedBy::Turn | EndedBy::Silence);
+        if follow_on_ms > 0 && healthy && by_itself {
             self.follow_on(end, follow_on_ms);
         } else {
             self.classifier.stopped_externally();
