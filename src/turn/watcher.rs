@@ -71,12 +71,9 @@ impl TurnWatcher {
 
     /// A new dictation, with `params`.
     pub fn restart(&mut self, params: EndParams) {
+        self.go_on(params);
         self.vad.reset();
-        self.tracker = fresh_tracker(params, &self.vad_params, self.model.is_some());
         self.recent.clear();
-        self.pending = 0;
-        self.heard_samples = 0;
-        self.ended = None;
     }
 
     /// A follow-on of the dictation that just ended, with `params`: it hears the audio from
