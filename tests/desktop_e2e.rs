@@ -138,7 +138,7 @@ fn moonshine_dictates_and_the_indicator_follows_the_voice_while_the_key_is_held(
     x.xdotool(&["keydown", HOTKEY]);
     app.wait_log("state: recording", Duration::from_secs(10));
     mic.play(&load_clip("jfk.wav"));
-    mic.wait_played(Duration::from_secs(60));
+    app.wait_played(&mic, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(400));
     // Before the key comes up, the indicator has already shown the words, growing.
     let held = app.indicator_texts();
@@ -204,7 +204,7 @@ fn silence_and_a_cancelled_dictation_type_nothing() {
     app.wait_log_count("state: recording", 2, Duration::from_secs(10));
     let speech = load_clip("jfk.wav");
     mic.play(&speech[..16_000 * 3]);
-    mic.wait_played(Duration::from_secs(20));
+    app.wait_played(&mic, Duration::from_secs(20));
     x.xdotool(&["key", "Escape"]);
     app.wait_log("cancelled", Duration::from_secs(10));
     x.xdotool(&["keyup", HOTKEY]);
@@ -367,14 +367,7 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
         "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
          [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
     );
-    let audio = utter::audio::load_mono_16k(
-        &common::shared_dir().join("eval/audio/en_librispeech_quilter.wav"),
-    )
-    .unwrap();
-    let at = (2.64 * 16_000.0) as usize;
-    let mut paused = audio[..at].to_vec();
-    paused.extend(std::iter::repeat_n(0.0, 19_200));
-    paused.extend_from_slice(&audio[at..]);
+    let paused = common::quilter_paused_after_middle(1.2);
     let tap = || {
         std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
         x.xdotool(&["key", HOTKEY]);
@@ -383,9 +376,7 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
     app.wait_log_count("dictation:", 2, Duration::from_secs(60));
     app.wait_log("nothing more was said", Duration::from_secs(30));
     let typed = target.wait_for_line(&x, Duration::from_secs(10));
-    let reference =
-        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
-    let wer = utter::eval::word_error_rate(reference, &typed);
+    let wer = utter::eval::word_error_rate(common::QUILTER, &typed);
     assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
     let log = app.log_text();
     assert_eq!(
@@ -457,7 +448,7 @@ fn the_llm_cleans_dictations_and_shift_keeps_the_raw_text() {
     key_down(&x, "ctrl+alt+shift+space");
     app.wait_log_count("state: recording", 2, Duration::from_secs(10));
     mic.play(&load_clip("jfk.wav"));
-    mic.wait_played(Duration::from_secs(60));
+    app.wait_played(&mic, Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(400));
     x.xdotool(&["keyup", "ctrl+alt+shift+space"]);
     app.wait_log_count("dictation:", 2, Duration::from_secs(60));
@@ -495,7 +486,7 @@ fn a_dictation_killed_with_the_app_is_recovered_at_the_next_start_and_not_typed(
     key_down(&x, HOTKEY);
     app.wait_log("state: recording", Duration::from_secs(10));
     mic.play(&load_clip("jfk.wav")[..16_000 * 6]);
-    mic.wait_played(Duration::from_secs(20));
+    app.wait_played(&mic, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(300));
     app.child.kill().unwrap();
     app.child.wait().unwrap();

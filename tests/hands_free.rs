@@ -45,15 +45,6 @@ fn in_sentence(clip_s: f64) -> f64 {
     if clip_s >= 3.22 { clip_s - 1.0 } else { clip_s }
 }
 
-/// `audio` with `extra_s` more silence inserted at `at_s` (in the clip's own seconds).
-fn with_pause(audio: &[f32], at_s: f64, extra_s: f64) -> Vec<f32> {
-    let at = (at_s * SR as f64) as usize;
-    let mut out = audio[..at].to_vec();
-    out.extend(std::iter::repeat_n(0.0, (extra_s * SR as f64) as usize));
-    out.extend_from_slice(&audio[at..]);
-    out
-}
-
 #[test]
 fn a_finished_sentence_ends_soon_after_its_last_word() {
     let speech = jfk_sentence();
@@ -71,8 +62,8 @@ fn a_finished_sentence_ends_soon_after_its_last_word() {
 #[test]
 fn long_pauses_in_mid_phrase_do_not_end_it_where_a_short_silence_timeout_does() {
     // "ask not — [1.2 s] — what your country can do for you, — [0.9 s] — ask what …"
-    let speech = with_pause(&jfk_sentence(), in_sentence(4.6), 0.4);
-    let speech = with_pause(&speech, in_sentence(8.0) + 0.4, 0.6);
+    let speech = common::with_pause(&jfk_sentence(), in_sentence(4.6), 0.4);
+    let speech = common::with_pause(&speech, in_sentence(8.0) + 0.4, 0.6);
     let mut judged = watcher(true, 3000);
     let (at, end) = listen(&mut judged, &speech);
     assert_eq!(end.ended_by, EndedBy::Turn, "{end:?}");
@@ -246,9 +237,7 @@ fn a_tap_while_listening_stops_it_as_an_interrupt() {
 /// "Mr. Quilter is the apostle of the middle — [`pause_s`] — classes and we are glad to
 /// welcome his gospel.", then 4 s of silence.
 fn quilter_paused_after_middle(pause_s: f64) -> Vec<f32> {
-    let clip = common::shared_dir().join("eval/audio/en_librispeech_quilter.wav");
-    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
-    with_silence(with_pause(&audio, 2.64, pause_s), 4.0)
+    with_silence(common::quilter_paused_after_middle(pause_s), 4.0)
 }
 
 /// The eval clip `name` with `pause_s` of its own room tone inserted at `at_s`.
@@ -291,9 +280,7 @@ fn the_transcript_so_far_keeps_a_finished_sounding_pause_from_ending_it() {
     );
     let read = dictate(true);
     assert_eq!(read.ended_by, Some(EndedBy::Turn), "{read:?}");
-    let reference =
-        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
-    let wer = utter::eval::word_error_rate(reference, &read.text);
+    let wer = utter::eval::word_error_rate(common::QUILTER, &read.text);
     assert!(wer < 0.2, "the whole sentence: {}", read.text);
 }
 
@@ -377,9 +364,7 @@ fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
     );
     assert!(second.text.contains("gospel"), "{}", second.text);
     assert_eq!(typed.len(), 2, "both typed, in order: {typed:?}");
-    let reference =
-        "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
-    let wer = utter::eval::word_error_rate(reference, &typed.join(" "));
+    let wer = utter::eval::word_error_rate(common::QUILTER, &typed.join(" "));
     assert!(wer < 0.25, "the whole sentence: {typed:?}");
 
     let (reports, follow_ons, typed) = dictate(0);

@@ -101,6 +101,13 @@ impl Desktop {
     }
 }
 
+/// How much of the middle of the recording indicator's place shows its background.
+fn indicator_share(shot: &common::sway::Screenshot) -> f64 {
+    let (w, h) = (shot.width, shot.height);
+    // 260 × 44, 48 px above the bottom edge, centred: its middle, clear of round corners.
+    shot.share_of((w / 2 - 100, h - 48 - 34, 200, 24), INDICATOR_BACKGROUND)
+}
+
 fn assert_close(reference: &str, typed: &str, bound: f64, app: &App) {
     let wer = utter::eval::word_error_rate(reference, typed);
     assert!(wer <= bound, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
@@ -146,20 +153,15 @@ fn push_to_talk_through_sway_bindings_types_into_a_native_wayland_window() {
         .borrow_mut()
         .pop()
         .expect("a screenshot while recording");
-    let indicator = |shot: &common::sway::Screenshot| {
-        let (w, h) = (shot.width, shot.height);
-        // 260 × 44, 48 px above the bottom edge, centred: its middle, clear of round corners.
-        shot.share_of((w / 2 - 100, h - 48 - 34, 200, 24), INDICATOR_BACKGROUND)
-    };
     assert!(
-        indicator(&during) > 0.5,
+        indicator_share(&during) > 0.5,
         "indicator seen: {}",
-        indicator(&during)
+        indicator_share(&during)
     );
     assert!(
-        indicator(&after) < 0.01,
+        indicator_share(&after) < 0.01,
         "indicator gone: {}",
-        indicator(&after)
+        indicator_share(&after)
     );
     assert!(
         app.log_text()
@@ -294,6 +296,46 @@ fn the_desktops_global_shortcuts_portal_gives_push_to_talk() {
         app.last_dictation().status,
         utter::history::Status::Delivered
     );
+}
+
+/// Hands-free on Wayland: a tap through sway's binding starts it, the speaker pauses 1.2 s
+/// mid-sentence, the silence rule ends the dictation there, and the rest of the sentence,
+/// heard while the overlay says it is still listening, follows it into foot without a tap.
+#[test]
+fn hands_free_a_pause_mid_sentence_is_followed_on_in_a_native_wayland_window() {
+    let desktop = Desktop::start();
+    let target = FootTarget::open(&desktop.sway);
+    let mut app = desktop.app(
+        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
+         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
+        &[],
+    );
+    app.wait_log(
+        "trigger: your compositor's key bindings",
+        Duration::from_secs(10),
+    );
+    desktop.chord("t");
+    app.wait_log("state: recording", Duration::from_secs(10));
+    let mut speech = common::quilter_paused_after_middle(1.2);
+    speech.extend(std::iter::repeat_n(0.0, 16_000 * 3));
+    desktop.mic.play(&speech);
+    app.wait_log("listening for more", Duration::from_secs(30));
+    let listening = desktop.sway.screenshot();
+    app.wait_played(&desktop.mic, Duration::from_secs(30));
+    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
+    app.wait_log("nothing more was said", Duration::from_secs(30));
+    let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    assert_close(common::QUILTER, &typed, 0.25, &app);
+    let log = app.log_text();
+    assert_eq!(
+        log.matches("hands-free dictation ended by Silence").count(),
+        2,
+        "{log}"
+    );
+    // The overlay stayed up while it listened for more, and is gone once nothing more came.
+    let after = desktop.sway.screenshot();
+    assert!(indicator_share(&listening) > 0.5, "{log}");
+    assert!(indicator_share(&after) < 0.01);
 }
 
 #[test]

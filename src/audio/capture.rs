@@ -22,6 +22,9 @@ use crate::SAMPLE_RATE;
 
 /// How long a running stream may go without a callback before it counts as lost.
 const STALL_AFTER: Duration = Duration::from_secs(2);
+/// How long a stream may take to deliver its first audio: a Bluetooth headset switching to
+/// its microphone profile, or a busy machine starting the sound server's stream, takes seconds.
+const FIRST_AUDIO_WITHIN: Duration = Duration::from_secs(6);
 /// Ring capacity in seconds of device audio: generous, the worker drains it every few ms.
 const RING_SECONDS: u32 = 2;
 
@@ -267,9 +270,9 @@ impl Microphone {
                 reason,
             });
         }
-        let now = self.shared.started.elapsed();
-        let last = Duration::from_millis(self.shared.last_callback_ms.load(Ordering::Relaxed));
-        if now.saturating_sub(last) > STALL_AFTER {
+        let last_ms = self.shared.last_callback_ms.load(Ordering::Relaxed);
+        let last = (last_ms > 0).then(|| Duration::from_millis(last_ms));
+        if stalled(self.shared.started.elapsed(), last) {
             return Err(CaptureError::DeviceStalled {
                 device: self.device.clone(),
             });
@@ -294,6 +297,15 @@ impl Drop for Microphone {
         if let Some(worker) = self.worker.take() {
             stop_worker(&self.shared, worker);
         }
+    }
+}
+
+/// Whether a stream open for `since_open`, whose last callback came at `last_callback` after
+/// opening (`None`: none yet), has stopped delivering.
+fn stalled(since_open: Duration, last_callback: Option<Duration>) -> bool {
+    match last_callback {
+        None => since_open > FIRST_AUDIO_WITHIN,
+        Some(last) => since_open.saturating_sub(last) > STALL_AFTER,
     }
 }
 
@@ -331,7 +343,8 @@ where
                             .fetch_add(data.len() as u64, Ordering::Relaxed);
                     }
                 }
-                let now = data_shared.started.elapsed().as_millis() as u64;
+                // 0 means "no audio yet", so a callback in the first millisecond counts as 1.
+                let now = data_shared.started.elapsed().as_millis().max(1) as u64;
                 data_shared.last_callback_ms.store(now, Ordering::Relaxed);
                 waker.unpark();
             },
@@ -398,5 +411,21 @@ fn run_worker(
         if shared.shutdown.load(Ordering::Acquire) {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_first_callback_is_waited_for_but_a_gap_after_audio_is_a_stall() {
+        let s = Duration::from_secs;
+        // Three seconds to the first audio (a Bluetooth profile switch): not lost.
+        assert!(!stalled(s(3), None));
+        assert!(stalled(FIRST_AUDIO_WITHIN + s(1), None));
+        // Audio came, then nothing for three seconds: lost.
+        assert!(!stalled(s(10), Some(s(9))));
+        assert!(stalled(s(10), Some(s(7))));
     }
 }

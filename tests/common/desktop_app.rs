@@ -154,10 +154,15 @@ impl App {
         start();
         self.wait_log_count("state: recording", recordings + 1, Duration::from_secs(10));
         mic.play(samples);
-        mic.wait_played(Duration::from_secs(60));
+        self.wait_played(mic, Duration::from_secs(60));
         std::thread::sleep(Duration::from_millis(400));
         stop();
         self.wait_log_count("dictation:", dictations + 1, Duration::from_secs(60));
+    }
+
+    /// Wait until `mic` has played everything queued; a failure shows this app's log too.
+    pub fn wait_played(&self, mic: &VirtualMic, timeout: Duration) {
+        mic.wait_played_or_explain(timeout, || format!("the app's log:\n{}", self.log_text()));
     }
 
     /// The texts the recording indicator was sent so far, in order.

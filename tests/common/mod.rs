@@ -139,6 +139,27 @@ pub fn jfk_sentence() -> Vec<f32> {
     out
 }
 
+pub const QUILTER: &str =
+    "Mr. Quilter is the apostle of the middle classes and we are glad to welcome his gospel.";
+
+/// The eval clip of [`QUILTER`] with `pause_s` of silence inserted after "middle" (2.64 s),
+/// mid-sentence: "Mr. Quilter is the apostle of the middle — classes and we are glad…".
+pub fn quilter_paused_after_middle(pause_s: f64) -> Vec<f32> {
+    let clip = shared_dir().join("eval/audio/en_librispeech_quilter.wav");
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    with_pause(&audio, 2.64, pause_s)
+}
+
+/// `audio` with `extra_s` of digital silence inserted at `at_s`.
+pub fn with_pause(audio: &[f32], at_s: f64, extra_s: f64) -> Vec<f32> {
+    let sr = utter::SAMPLE_RATE as f64;
+    let at = (at_s * sr) as usize;
+    let mut out = audio[..at].to_vec();
+    out.extend(std::iter::repeat_n(0.0, (extra_s * sr) as usize));
+    out.extend_from_slice(&audio[at..]);
+    out
+}
+
 /// A session as the app runs it, English, recording from a simulated microphone, typing into
 /// `sink`: the session, the microphone, when it finished playing, and the session's events.
 pub fn english_session(

@@ -150,19 +150,30 @@ impl VirtualMic {
 
     /// Block until everything queued has been written.
     pub fn wait_played(&self, timeout: Duration) {
+        self.wait_played_or_explain(timeout, String::new);
+    }
+
+    /// As `wait_played`; a failure also shows `context` (the log of the app that should have
+    /// been recording) and the end of the daemon's log, where a stopped capture shows.
+    pub fn wait_played_or_explain(&self, timeout: Duration, context: impl FnOnce() -> String) {
         let deadline = Instant::now() + timeout;
         while *self.playing.lock().unwrap() > 0 {
-            assert!(
-                Instant::now() < deadline,
-                "the clip did not finish playing: {} samples left; the feeder {}; pulseaudio:\n{}",
-                *self.playing.lock().unwrap(),
-                match &self.feeder {
-                    Some(f) if f.is_finished() => "has stopped",
-                    Some(_) => "is blocked writing",
-                    None => "never started",
-                },
-                self.log()
-            );
+            if Instant::now() >= deadline {
+                let log = self.log();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+                panic!(
+                    "the clip did not finish playing: {} samples left; the feeder {}; \
+                     {}\n--- the end of pulseaudio's log:\n{tail}",
+                    *self.playing.lock().unwrap(),
+                    match &self.feeder {
+                        Some(f) if f.is_finished() => "has stopped",
+                        Some(_) => "is blocked writing (nobody records from the source)",
+                        None => "never started",
+                    },
+                    context(),
+                );
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
