@@ -15,6 +15,49 @@ pub fn apply_replacements(text: &str, replacements: &[Replacement]) -> String {
     out
 }
 
+/// Abbreviations written before names, which keep their capital.
+const TITLES: [&str; 8] = ["Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Prof.", "Jr.", "Sr."];
+
+/// A follow-on's text, which continues `before` (already delivered). Where `before` did not end
+/// a sentence, the follow-on's first word is not a sentence start, so the capital a recogniser
+/// gives every first word goes: "of the" + "Middle classes" → "middle classes". The pronoun I,
+/// words in capitals ("NASA") and abbreviations ("Mr.") keep theirs; a name that begins a
+/// follow-on loses its capital, the price of the common case.
+pub fn continue_sentence(before: &str, text: &str) -> String {
+    let ended = before
+        .trim_end()
+        .trim_end_matches(['"', '\'', ')', '”', '’'])
+        .ends_with(['.', '?', '!', '…', ':', ';']);
+    let lead = text.len() - text.trim_start().len();
+    let word_end = text[lead..]
+        .find(|c: char| c.is_whitespace())
+        .map_or(text.len(), |i| lead + i);
+    let word = &text[lead..word_end];
+    let mut chars = word.chars();
+    let Some(first) = chars.next() else {
+        return text.to_string();
+    };
+    let rest = chars.as_str();
+    let letters_after: String = rest.chars().filter(|c| c.is_alphabetic()).collect();
+    let is_pronoun_i = word == "I" || word.starts_with("I'") || word.starts_with("I’");
+    let keeps_capital = before.trim().is_empty()
+        || ended
+        || !first.is_uppercase()
+        || is_pronoun_i
+        || letters_after.is_empty()
+        || letters_after.chars().any(char::is_uppercase)
+        || TITLES.contains(&word);
+    if keeps_capital {
+        return text.to_string();
+    }
+    format!(
+        "{}{}{}",
+        &text[..lead],
+        first.to_lowercase(),
+        &text[lead + first.len_utf8()..]
+    )
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '\''
 }
@@ -54,6 +97,33 @@ mod tests {
             from: from.into(),
             to: to.into(),
         }
+    }
+
+    #[test]
+    fn a_follow_on_after_an_unfinished_sentence_does_not_start_a_new_one() {
+        let go_on = |before, text| continue_sentence(before, text);
+        assert_eq!(
+            go_on(
+                "Mr. Quilter is the apostle of the",
+                "Middle classes and we are glad."
+            ),
+            "middle classes and we are glad."
+        );
+        assert_eq!(go_on("I was thinking", " About that."), " about that.");
+        // A finished sentence before it: a new one starts.
+        for before in ["It was late.", "Really?", "He said \"stop.\"", "Wait…"] {
+            assert_eq!(go_on(before, "About that."), "About that.", "{before}");
+        }
+        // Words that keep their capital wherever they are.
+        assert_eq!(go_on("and then", "I left."), "I left.");
+        assert_eq!(go_on("and then", "I'm done."), "I'm done.");
+        assert_eq!(go_on("we asked", "NASA about it."), "NASA about it.");
+        assert_eq!(go_on("we asked", "Mr. Smith."), "Mr. Smith.");
+        assert_eq!(go_on("we asked", "McDonald's."), "McDonald's.");
+        assert_eq!(go_on("and then", "Yes."), "yes.");
+        assert_eq!(go_on("one", "É-mail."), "é-mail.");
+        assert_eq!(go_on("nothing before", ""), "");
+        assert_eq!(go_on("", "Hello."), "Hello.");
     }
 
     #[test]

@@ -363,6 +363,10 @@ fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
         first.text
     );
     assert!(second.text.contains("gospel"), "{}", second.text);
+    // One sentence across the seam: after a part that did not end one, no capital.
+    let ended = first.text.trim_end().ends_with(['.', '?', '!']);
+    let capital = second.text.trim_start().starts_with(char::is_uppercase);
+    assert_eq!(ended, capital, "{:?} + {:?}", first.text, second.text);
     assert_eq!(typed.len(), 2, "both typed, in order: {typed:?}");
     let wer = utter::eval::word_error_rate(common::QUILTER, &typed.join(" "));
     assert!(wer < 0.25, "the whole sentence: {typed:?}");

@@ -325,6 +325,7 @@ fn hands_free_a_pause_mid_sentence_is_followed_on_in_a_native_wayland_window() {
     app.wait_log_count("dictation:", 2, Duration::from_secs(60));
     app.wait_log("nothing more was said", Duration::from_secs(30));
     let typed = target.wait_for_line(&desktop.sway, Duration::from_secs(10));
+    eprintln!("typed in two dictations: {typed:?}");
     assert_close(common::QUILTER, &typed, 0.25, &app);
     let log = app.log_text();
     assert_eq!(

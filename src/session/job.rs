@@ -37,6 +37,9 @@ pub struct Job {
     /// A follow-on: the audio just before it (the end of the dictation it continues), for the
     /// VAD to hear it in context; not transcribed.
     pub heard_before: Vec<f32>,
+    /// A follow-on: the text delivered for the dictation it continues (the worker, which ran
+    /// that one just before, fills it in).
+    pub said_before: String,
 }
 
 impl Job {
@@ -64,6 +67,7 @@ impl Job {
             cleanup_prompt: settings.cleanup.prompt.clone(),
             hotkey: settings.hotkey.clone(),
             heard_before: Vec::new(),
+            said_before: String::new(),
         }
     }
 

@@ -185,7 +185,10 @@ impl Pipeline {
             }
         };
         let model = transcriber.stt().model_name().to_string();
-        let raw = crate::text_rules::apply_replacements(&transcription.text, &job.replacements);
+        let mut raw = crate::text_rules::apply_replacements(&transcription.text, &job.replacements);
+        if job.output.continues {
+            raw = crate::text_rules::continue_sentence(&job.said_before, &raw);
+        }
         report.raw_text = raw.clone();
         if let (Some(h), Some(id)) = (&self.history, id) {
             self.note(

@@ -44,6 +44,8 @@ pub(super) struct Worker {
     partial_sent: crate::streaming::Partial,
     /// Set by the coordinator when the key comes up.
     released: crate::stt::StopFlag,
+    /// The text of the last dictation run, which a follow-on continues.
+    last_text: String,
 }
 
 impl Worker {
@@ -62,6 +64,7 @@ impl Worker {
             last_used: Instant::now(),
             partial_sent: Default::default(),
             released,
+            last_text: String::new(),
         }
     }
 
@@ -128,8 +131,11 @@ impl Worker {
                 self.stream = None;
                 return self.run_deferred();
             }
-            WorkerMsg::Job(job) => {
+            WorkerMsg::Job(mut job) => {
                 self.ensure_loaded(false);
+                if job.output.continues {
+                    job.said_before = std::mem::take(&mut self.last_text);
+                }
                 let stream = self.stream.take();
                 let pipeline = &mut self.pipeline;
                 // A panic in a stage must not take the app down with the dictation in it.
@@ -140,6 +146,7 @@ impl Worker {
                     DictationReport::failed("internal error while processing the dictation")
                 });
                 self.pipeline.store_timings(&report);
+                self.last_text = report.text.clone();
                 // The history keeps what the settings say, counting this dictation.
                 self.pipeline.prune_history(&self.settings.history);
                 self.last_used = Instant::now();
