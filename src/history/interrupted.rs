@@ -1,6 +1,7 @@
 //! Dictations in progress, and those a killed process left behind. A dictation is entered
-//! when its recording starts (status `recording`, with the process id), so if the process
-//! dies, the next start finds it: still `recording` or `recorded` under a process that is gone.
+//! when its recording starts (status `recording`, with the process id and when that process
+//! started), so if the process dies, the next start finds it: still `recording` or `recorded`
+//! under a process that is gone — or whose id another process has taken since.
 
 use std::path::Path;
 
@@ -13,13 +14,15 @@ impl History {
     pub fn begin(&self, audio_path: Option<&Path>) -> Result<i64, HistoryError> {
         self.conn
             .execute(
-                "INSERT INTO dictations (created_ms, status, audio_path, audio_s, pid) \
-                 VALUES (?1, ?2, ?3, 0, ?4)",
+                "INSERT INTO dictations \
+                 (created_ms, status, audio_path, audio_s, pid, process_start) \
+                 VALUES (?1, ?2, ?3, 0, ?4, ?5)",
                 params![
                     now_ms(),
                     Status::Recording.as_str(),
                     audio_path.map(|p| p.display().to_string()),
-                    std::process::id()
+                    std::process::id(),
+                    process_start(std::process::id())
                 ],
             )
             .map_err(|e| self.db(e))?;
@@ -53,17 +56,17 @@ impl History {
     pub fn interrupted(&self) -> Result<Vec<Entry>, HistoryError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, pid FROM dictations WHERE status IN (?1, ?2)")
+            .prepare("SELECT id, pid, process_start FROM dictations WHERE status IN (?1, ?2)")
             .map_err(|e| self.db(e))?;
-        let unfinished: Vec<(i64, Option<u32>)> = stmt
+        let unfinished: Vec<(i64, Option<u32>, Option<String>)> = stmt
             .query_map(
                 params![Status::Recording.as_str(), Status::Recorded.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .and_then(Iterator::collect)
             .map_err(|e| self.db(e))?;
-        for (id, pid) in unfinished {
-            if pid.is_none_or(|pid| !process_alive(pid)) {
+        for (id, pid, started) in unfinished {
+            if pid.is_none_or(|pid| !process_alive(pid, started.as_deref())) {
                 self.set_status(id, Status::Interrupted, None)?;
             }
         }
@@ -88,8 +91,24 @@ impl History {
     }
 }
 
-/// Whether process `pid` still runs (this one always does). A process that is gone and a pid
-/// taken over since cannot be told apart; the second keeps the dictation waiting until it ends.
-fn process_alive(pid: u32) -> bool {
-    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+/// Whether the process that had id `pid` and started at `started` (see [`process_start`])
+/// still runs. After a reboot, or once ids wrap around, another process (this one, even) can
+/// have the id: its start tells them apart. Without a recorded start (older entries, systems
+/// without /proc) a running process with the id counts.
+fn process_alive(pid: u32, started: Option<&str>) -> bool {
+    match (started, process_start(pid)) {
+        (Some(then), Some(now)) => then == now,
+        _ => pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists(),
+    }
+}
+
+/// When process `pid` started, unique across boots: the boot's id and the start time in clock
+/// ticks since boot (/proc/PID/stat, field 22). None where there is no such process or no /proc.
+pub(super) fn process_start(pid: u32) -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces or parentheses itself.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let start_ticks = after_name.split_whitespace().nth(19)?;
+    Some(format!("{}:{start_ticks}", boot.trim()))
 }

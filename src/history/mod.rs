@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS dictations (
     cleanup_trace  TEXT,
     target_app     TEXT,
     target_title   TEXT,
-    profile        TEXT
+    profile        TEXT,
+    process_start  TEXT
 );
 CREATE INDEX IF NOT EXISTS dictations_created ON dictations(created_ms);
 ";

@@ -111,7 +111,7 @@ fn connect(path: &Path, check: Check) -> rusqlite::Result<Connection> {
 }
 
 /// Columns added since the first release, with their types.
-const ADDED_COLUMNS: [(&str, &str); 8] = [
+const ADDED_COLUMNS: [(&str, &str); 9] = [
     ("pid", "INTEGER"),
     ("reference", "TEXT"),
     ("golden_ms", "INTEGER"),
@@ -120,6 +120,7 @@ const ADDED_COLUMNS: [(&str, &str); 8] = [
     ("target_app", "TEXT"),
     ("target_title", "TEXT"),
     ("profile", "TEXT"),
+    ("process_start", "TEXT"),
 ];
 
 fn upgrade(conn: &Connection) -> rusqlite::Result<()> {

@@ -209,6 +209,47 @@ fn dictations_whose_process_died_are_interrupted_and_others_are_not() {
     assert_eq!(interrupted(), [transcribing]);
 }
 
+/// A process id taken over by another process (after a reboot, or ids wrapping around) does
+/// not keep a dead process's dictation waiting: the start time tells the two apart.
+#[test]
+fn a_process_id_taken_over_since_does_not_keep_a_dictation_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = History::open(&dir.path().join("h.sqlite3")).unwrap();
+    let mut running = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let pid = running.id();
+    let real_start = super::interrupted::process_start(pid).expect("/proc/PID/stat reads");
+    let entry = |pid: u32, start: &str| {
+        let id = history.begin(None).unwrap();
+        history
+            .conn
+            .execute(
+                "UPDATE dictations SET pid = ?2, process_start = ?3 WHERE id = ?1",
+                params![id, pid, start],
+            )
+            .unwrap();
+        id
+    };
+    let its_own = entry(pid, &real_start);
+    let before_reboot = entry(pid, "another-boot:12345");
+    // Our own id, from a process that had it before: not ours.
+    let our_id_before = entry(std::process::id(), "another-boot:12345");
+    let ours = history.begin(None).unwrap();
+    let interrupted: Vec<i64> = history
+        .interrupted()
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(interrupted, [before_reboot, our_id_before]);
+    assert_eq!(history.get(its_own).unwrap().status, Status::Recording);
+    assert_eq!(history.get(ours).unwrap().status, Status::Recording);
+    running.kill().unwrap();
+    running.wait().unwrap();
+}
+
 #[test]
 fn an_old_database_gains_the_new_column() {
     let dir = tempfile::tempdir().unwrap();
