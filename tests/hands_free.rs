@@ -129,6 +129,7 @@ fn a_likely_finished_sentence_ends_before_the_silence_limit() {
 
 use std::time::Duration;
 
+use common::llm_server::{LlmServer, Reply};
 use common::{Collect, session_with, transcriber};
 use utter::hotkey::Mode;
 use utter::session::{DictationReport, Input, Session, SessionEvent};
@@ -374,6 +375,64 @@ fn speech_resumed_after_an_early_end_continues_in_a_follow_on() {
     let (reports, follow_ons, typed) = dictate(0);
     assert_eq!((reports.len(), follow_ons), (1, 0), "{reports:#?}");
     assert!(!typed.join(" ").contains("gospel"), "lost: {typed:?}");
+}
+
+/// A clean-up that gives each piece a capital and takes its closing full stop away (as a model
+/// tidying a fragment might) does not undo the seam: the first part, typed without a full
+/// stop, is continued by a follow-on typed without a capital.
+#[test]
+fn a_cleaned_up_follow_on_still_continues_the_sentence() {
+    let llm = LlmServer::start(&["test-model"], |seen| {
+        let said = seen.message("user");
+        let said = said
+            .trim_start_matches("<transcript>")
+            .trim_end_matches("</transcript>")
+            .trim()
+            .trim_end_matches('.');
+        let mut chars = said.chars();
+        let capitalised: String = match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        };
+        Reply::Text(capitalised)
+    });
+    // SAFETY: every test in this binary sets the same value.
+    unsafe { std::env::set_var("UTTER_MODELS_DIR", models_dir()) };
+    let mut settings = Settings {
+        language: "en".into(),
+        mode: Mode::HandsFree,
+        ..Settings::default()
+    };
+    settings.hands_free.until = utter::settings::Until::Silence;
+    settings.hands_free.end_silence_ms = 600;
+    settings.cleanup = utter::cleanup::CleanupSettings {
+        enabled: true,
+        provider: utter::cleanup::Provider::Custom,
+        base_url: Some(llm.url.clone()),
+        model: "test-model".into(),
+        timeout_ms: 5000,
+        min_words: 1,
+        ..Default::default()
+    };
+    let cleaner = utter::cleanup::Cleaner::new(settings.cleanup.clone(), None).unwrap();
+    let sink = Collect::default();
+    let (session, mic, _played, events) = common::session_cleaning_with(
+        transcriber("ggml-tiny.en-q8_0.bin"),
+        sink.clone(),
+        settings,
+        Some(cleaner),
+    );
+    mic.queue(quilter_paused_after_middle(1.2));
+    session.send(Input::Toggle);
+    let (reports, _) = dictations(&events);
+    let typed = sink.0.lock().unwrap().clone();
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    assert_eq!(llm.chat_requests().len(), 2, "both pieces cleaned up");
+    assert!(!typed[0].trim_end().ends_with('.'), "{typed:?}");
+    assert!(
+        typed[1].trim_start().starts_with(char::is_lowercase),
+        "the follow-on goes on with the sentence: {typed:?}"
+    );
 }
 
 /// A tap in the follow-on window, before anything more is said, stops listening: nothing is

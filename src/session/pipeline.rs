@@ -232,6 +232,10 @@ impl Pipeline {
             text = outcome.text().to_string();
             report.cleanup_reason = Some(outcome.reason.clone());
         }
+        // Again after the clean-up, which would give the fragment its capital back.
+        if job.output.continues {
+            text = crate::text_rules::continue_sentence(&job.said_before, &text);
+        }
         report.text = text.clone();
 
         if text.trim().is_empty() && !output.press_enter {

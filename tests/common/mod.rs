@@ -189,9 +189,24 @@ pub fn session_with(
     std::sync::mpsc::Receiver<std::time::Instant>,
     std::sync::mpsc::Receiver<utter::session::SessionEvent>,
 ) {
+    session_cleaning_with(transcriber, sink, settings, None)
+}
+
+/// [`session_with`], the dictations cleaned up by `cleaner`.
+pub fn session_cleaning_with(
+    transcriber: Transcriber,
+    sink: Collect,
+    settings: utter::settings::Settings,
+    cleaner: Option<utter::cleanup::Cleaner>,
+) -> (
+    utter::session::Session,
+    utter::audio::SimulatedMicrophone,
+    std::sync::mpsc::Receiver<std::time::Instant>,
+    std::sync::mpsc::Receiver<utter::session::SessionEvent>,
+) {
     let pipeline = utter::session::Pipeline {
         transcriber: Some(transcriber),
-        cleaner: None,
+        cleaner,
         output: Box::new(sink),
         history: None,
         recordings_dir: None,
