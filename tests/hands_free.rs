@@ -130,7 +130,7 @@ fn a_likely_finished_sentence_ends_before_the_silence_limit() {
 use std::time::Duration;
 
 use common::llm_server::{LlmServer, Reply};
-use common::{Collect, session_with, transcriber};
+use common::{Collect, transcriber};
 use utter::hotkey::Mode;
 use utter::session::{DictationReport, Input, Session, SessionEvent};
 use utter::settings::Settings;
@@ -152,9 +152,17 @@ fn hands_free_session(
         ..Settings::default()
     };
     adjust(&mut settings);
+    // A clean-up the settings turn on is used, as the app would.
+    let cleaner = settings.cleanup.enabled.then(|| {
+        utter::cleanup::Cleaner::new(settings.cleanup.clone(), None).expect("clean-up settings")
+    });
     let sink = Collect::default();
-    let (session, mic, _played, events) =
-        session_with(transcriber("ggml-tiny.en-q8_0.bin"), sink.clone(), settings);
+    let (session, mic, _played, events) = common::session_cleaning_with(
+        transcriber("ggml-tiny.en-q8_0.bin"),
+        sink.clone(),
+        settings,
+        cleaner,
+    );
     (session, mic, events, sink)
 }
 
@@ -396,32 +404,19 @@ fn a_cleaned_up_follow_on_still_continues_the_sentence() {
         };
         Reply::Text(capitalised)
     });
-    // SAFETY: every test in this binary sets the same value.
-    unsafe { std::env::set_var("UTTER_MODELS_DIR", models_dir()) };
-    let mut settings = Settings {
-        language: "en".into(),
-        mode: Mode::HandsFree,
-        ..Settings::default()
-    };
-    settings.hands_free.until = utter::settings::Until::Silence;
-    settings.hands_free.end_silence_ms = 600;
-    settings.cleanup = utter::cleanup::CleanupSettings {
-        enabled: true,
-        provider: utter::cleanup::Provider::Custom,
-        base_url: Some(llm.url.clone()),
-        model: "test-model".into(),
-        timeout_ms: 5000,
-        min_words: 1,
-        ..Default::default()
-    };
-    let cleaner = utter::cleanup::Cleaner::new(settings.cleanup.clone(), None).unwrap();
-    let sink = Collect::default();
-    let (session, mic, _played, events) = common::session_cleaning_with(
-        transcriber("ggml-tiny.en-q8_0.bin"),
-        sink.clone(),
-        settings,
-        Some(cleaner),
-    );
+    let (session, mic, events, sink) = hands_free_session(|s| {
+        s.hands_free.until = utter::settings::Until::Silence;
+        s.hands_free.end_silence_ms = 600;
+        s.cleanup = utter::cleanup::CleanupSettings {
+            enabled: true,
+            provider: utter::cleanup::Provider::Custom,
+            base_url: Some(llm.url.clone()),
+            model: "test-model".into(),
+            timeout_ms: 5000,
+            min_words: 1,
+            ..Default::default()
+        };
+    });
     mic.queue(quilter_paused_after_middle(1.2));
     session.send(Input::Toggle);
     let (reports, _) = dictations(&events);
