@@ -333,8 +333,39 @@ fn is_non_speech_annotation(piece: &str) -> bool {
 
 fn install_log_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    // Route whisper.cpp's chatter to `tracing` (debug level) instead of stderr.
-    ONCE.call_once(whisper_rs::install_logging_hooks);
+    // Route whisper.cpp's chatter (and ggml's) to `tracing` instead of stderr; whisper.cpp's
+    // own through ours, below.
+    ONCE.call_once(|| {
+        whisper_rs::install_logging_hooks();
+        // SAFETY: a plain function that lives as long as the process; no user data.
+        unsafe { whisper_rs_sys::whisper_log_set(Some(whisper_log), std::ptr::null_mut()) };
+    });
+}
+
+/// whisper.cpp's messages, as whisper-rs would route them, except that a decode we stopped
+/// (the key came up; hands-free, the speaker went on) is not an error: whisper.cpp says
+/// "failed to encode" (or decode) then. A real failure reaches the dictation as an error
+/// anyway.
+unsafe extern "C" fn whisper_log(
+    level: whisper_rs_sys::ggml_log_level,
+    text: *const std::ffi::c_char,
+    _user_data: *mut std::ffi::c_void,
+) {
+    if text.is_null() {
+        return;
+    }
+    // SAFETY: whisper.cpp passes a NUL-terminated string valid for the call.
+    let text = unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy();
+    let text = text.trim();
+    let stopped = text.ends_with("failed to encode") || text.ends_with("failed to decode");
+    match level {
+        whisper_rs_sys::ggml_log_level_GGML_LOG_LEVEL_ERROR if !stopped => {
+            tracing::error!("{text}")
+        }
+        whisper_rs_sys::ggml_log_level_GGML_LOG_LEVEL_WARN => tracing::warn!("{text}"),
+        whisper_rs_sys::ggml_log_level_GGML_LOG_LEVEL_INFO => tracing::info!("{text}"),
+        _ => tracing::debug!("{text}"),
+    }
 }
 
 #[cfg(test)]
