@@ -84,6 +84,10 @@ pub struct HandsFreeSettings {
     /// After a dictation ends by itself, keep listening this long (ms): speech then continues
     /// it in a follow-on dictation typed right after (0: the microphone closes at the end).
     pub follow_on_ms: u32,
+    /// Decode the words so far after a pause this long (ms), before the end-of-turn model is
+    /// asked, so their transcript is ready when it answers; given up if you go on (0: decode
+    /// at `pause_ms`).
+    pub early_decode_ms: u32,
 }
 
 impl Default for HandsFreeSettings {
@@ -101,6 +105,7 @@ impl Default for HandsFreeSettings {
             max_seconds: f64::from(d.max_ms) / 1000.0,
             wait_for_speech_seconds: f64::from(d.wait_for_speech_ms) / 1000.0,
             follow_on_ms: d.follow_on_ms,
+            early_decode_ms: d.early_decode_ms,
         }
     }
 }
@@ -121,6 +126,7 @@ impl HandsFreeSettings {
             read_transcript: self.read_transcript,
             full_stop_above: self.full_stop_above.clamp(0.0, 1.0),
             follow_on_ms: self.follow_on_ms,
+            early_decode_ms: self.early_decode_ms,
         }
     }
 }

@@ -125,6 +125,35 @@ fn a_likely_finished_sentence_ends_before_the_silence_limit() {
     assert_eq!(end.ended_by, EndedBy::Silence, "{end:?}");
 }
 
+/// The listener says when the speaker goes on after a pause (so a decode begun early in it can
+/// be given up): not during the pause, at once when the words resume.
+#[test]
+fn the_listener_hears_the_speaker_go_on_after_a_pause() {
+    // "Mr. Quilter is the apostle of the middle — [1 s] — classes and …"
+    let paused = common::quilter_paused_after_middle(1.0);
+    let (pause_start, pause_end) = (2.64 * SR as f64, 3.64 * SR as f64);
+    let mut w = watcher(false, 10_000);
+    let into_pause = (pause_start + 0.8 * SR as f64) as usize;
+    for block in paused[..into_pause].chunks(SR / 10) {
+        w.push(block).unwrap();
+    }
+    let before = w.talked_through() as f64;
+    assert!(
+        before > 1.5 * SR as f64 && before <= pause_start + 0.1 * SR as f64,
+        "talking up to the pause (the VAD a frame or two behind), not in it: {before}"
+    );
+    // 300 ms into the resumed words.
+    let resumed = (pause_end + 0.3 * SR as f64) as usize;
+    for block in paused[into_pause..resumed].chunks(SR / 10) {
+        w.push(block).unwrap();
+    }
+    assert!(
+        w.talked_through() as f64 > pause_end,
+        "going on after the pause: {}",
+        w.talked_through()
+    );
+}
+
 // ---- The same through the session, as the desktop app and `utter listen` run it ----
 
 use std::time::Duration;
@@ -491,4 +520,26 @@ fn quiet_words_trailing_on_after_the_end_are_heard_in_context() {
         reports[1].continues && reports[1].text.to_lowercase().contains("thing"),
         "{reports:#?}"
     );
+}
+
+/// While listening, each pause is decoded early (before Smart Turn is asked), so the
+/// transcript is there sooner; where the silence lasts, that decode is the pause's — the last
+/// words are not decoded twice — and the text is the whole sentence.
+#[test]
+fn pauses_are_decoded_early_and_the_last_early_decode_is_the_text() {
+    let speech = with_silence(jfk_sentence(), 4.0);
+    let early = dictate_hands_free(&speech, |_| {});
+    assert_eq!(early.ended_by, Some(EndedBy::Turn), "{early:?}");
+    let stats = early.stream.clone().expect("decoded while listening");
+    assert!(
+        stats.early_decodes >= 1 && stats.early_used >= 1,
+        "{stats:?}"
+    );
+    let wer = utter::eval::word_error_rate(common::JFK, &early.text);
+    assert!(wer < 0.15, "{}", early.text);
+    // Off: the pause's own decode, as before.
+    let plain = dictate_hands_free(&speech, |s| s.hands_free.early_decode_ms = 0);
+    let stats = plain.stream.clone().expect("decoded while listening");
+    assert_eq!((stats.early_decodes, stats.early_used), (0, 0), "{stats:?}");
+    assert_eq!(plain.ended_by, Some(EndedBy::Turn), "{plain:?}");
 }

@@ -79,3 +79,63 @@ fn decodes_given_up_at_the_release_lose_no_words() {
         out.text
     );
 }
+
+/// Hands-free decodes each pause early; a speaker who goes on makes that decode a waste, and
+/// the listener stops it. Here every early decode is stopped the moment it runs: the pauses'
+/// own decodes (and the release) still give the words; left alone, the early decodes are the
+/// pauses' transcripts, nothing decoded twice.
+#[test]
+fn early_decodes_stopped_when_the_speaker_goes_on_lose_no_words() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    use utter::streaming::{ListeningDecodes, ResumeWatch};
+
+    let mut t = transcriber("ggml-tiny.en-q8_0.bin");
+    let u = &utterances()[0];
+    let batch = t.transcribe(&u.samples, &options()).unwrap().text;
+    let decodes = ListeningDecodes {
+        pause_ms: 200,
+        early_pause_ms: Some(96),
+    };
+    let mut run = |stop_each: bool| {
+        let watch = ResumeWatch::default();
+        let finished = std::sync::Arc::new(AtomicBool::new(false));
+        // The listener's part: speech heard after the audio being decoded.
+        let stopper = stop_each.then(|| {
+            let (watch, finished) = (watch.clone(), finished.clone());
+            std::thread::spawn(move || {
+                while !finished.load(Relaxed) {
+                    if let Some(through) = watch.decoding() {
+                        watch.heard_speech_through(through + 1);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            })
+        });
+        let mut s = StreamingTranscription::new(&mut t, options()).listening(decodes, Some(watch));
+        for chunk in u.samples.chunks(BLOCK) {
+            s.push(&mut t, chunk);
+        }
+        let result = s.finish(&mut t, &u.samples).unwrap();
+        finished.store(true, Relaxed);
+        if let Some(thread) = stopper {
+            thread.join().unwrap();
+        }
+        result
+    };
+    let (stopped, stopped_stats) = run(true);
+    assert!(stopped_stats.early_stopped >= 1, "{stopped_stats:?}");
+    assert_eq!(stopped_stats.early_used, 0, "{stopped_stats:?}");
+    let (kept, kept_stats) = run(false);
+    assert!(kept_stats.early_used >= 1, "{kept_stats:?}");
+    assert_eq!(kept_stats.early_stopped, 0, "{kept_stats:?}");
+    // The early decode replaced the pause's: no more decodes than pauses decoded.
+    assert!(
+        kept_stats.decodes <= stopped_stats.decodes,
+        "{kept_stats:?} vs {stopped_stats:?}"
+    );
+    let wb = word_error_rate(&u.reference, &batch);
+    for text in [&stopped.text, &kept.text] {
+        let ws = word_error_rate(&u.reference, text);
+        assert!(ws <= wb + 0.02, "{text:?} vs batch {batch:?}");
+    }
+}

@@ -416,8 +416,8 @@ impl<F: Fn(SessionEvent)> Coordinator<F> {
             let job = Job::for_target(Vec::new(), Instant::now(), &self.settings, target);
             // Hands-free: the transcript is wanted when the end-of-turn model is asked.
             let hands_free = self.settings.mode == Mode::HandsFree;
-            let pause_ms = hands_free.then_some(params.pause_ms);
-            WorkerMsg::StreamStart(Box::new(job.options), pause_ms)
+            let listening = hands_free.then_some(params.listening_decodes());
+            WorkerMsg::StreamStart(Box::new(job.options), listening)
         } else {
             WorkerMsg::Prepare
         };

@@ -170,7 +170,9 @@ impl Session {
         let done = input.clone();
         // Raised by the coordinator when the key comes up mid-speech, read by the worker's decodes.
         let released = crate::stt::StopFlag::default();
-        let turns = turn_listener::spawn(done.clone());
+        // The listener hears the speaker go on while the worker is busy decoding a pause.
+        let resume = crate::streaming::ResumeWatch::default();
+        let turns = turn_listener::spawn(done.clone(), resume.clone());
         // The coordinator enters each recording in the history as it starts, through its own
         // connection (the worker's may be busy).
         let journal = journal::Journal::new(
@@ -182,7 +184,7 @@ impl Session {
             pipeline.recordings_dir.clone(),
         );
         let find_targets = pipeline.output.finds_target();
-        let worker = Worker::new(pipeline, settings.clone(), done, released.clone());
+        let worker = Worker::new(pipeline, settings.clone(), done, released.clone(), resume);
         std::thread::Builder::new()
             .name("utter-pipeline".into())
             .spawn(move || worker.run(job_inbox))

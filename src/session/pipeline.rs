@@ -36,6 +36,8 @@ pub struct DictationReport {
     pub commands: Vec<String>,
     /// A hands-free follow-on: it continues the dictation before it (typed right after it).
     pub continues: bool,
+    /// What decoding while recording did (streaming only).
+    pub stream: Option<crate::streaming::StreamStats>,
 }
 
 impl DictationReport {
@@ -54,6 +56,7 @@ impl DictationReport {
             profile: None,
             commands: Vec::new(),
             continues: false,
+            stream: None,
         }
     }
 }
@@ -128,6 +131,7 @@ impl Pipeline {
             profile: job.profile.clone(),
             commands: Vec::new(),
             continues: job.output.continues,
+            stream: None,
         };
         let fail = |this: &Self, report: &mut DictationReport, message: String| {
             if let (Some(h), Some(id)) = (&this.history, id) {
@@ -167,11 +171,14 @@ impl Pipeline {
             Ok((t, stats)) => {
                 match stats {
                     // What is left after the release is what the user waits for.
-                    Some(stats) => timings.extend([
-                        ("stt_while_recording".into(), stats.stt_ms_while_recording),
-                        ("vad".into(), stats.vad_ms_after_release),
-                        ("stt".into(), stats.stt_ms_after_release),
-                    ]),
+                    Some(stats) => {
+                        timings.extend([
+                            ("stt_while_recording".into(), stats.stt_ms_while_recording),
+                            ("vad".into(), stats.vad_ms_after_release),
+                            ("stt".into(), stats.stt_ms_after_release),
+                        ]);
+                        report.stream = Some(stats);
+                    }
                     None => timings.extend([
                         ("vad".into(), t.timings.vad_ms),
                         ("stt".into(), t.timings.stt_ms),

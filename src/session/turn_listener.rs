@@ -6,6 +6,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::Input;
 use crate::models::ModelStore;
+use crate::streaming::ResumeWatch;
 use crate::turn::{EndParams, SmartTurn, TurnWatcher};
 use crate::vad::{SileroVad, VadParams};
 
@@ -26,7 +27,7 @@ pub(super) enum TurnMsg {
 }
 
 /// Start the thread (it loads its models at the first hands-free recording).
-pub(super) fn spawn(done: Sender<Input>) -> Sender<TurnMsg> {
+pub(super) fn spawn(done: Sender<Input>, resume: ResumeWatch) -> Sender<TurnMsg> {
     let (tx, rx) = channel();
     let spawned = std::thread::Builder::new()
         .name("utter-turn".into())
@@ -34,6 +35,7 @@ pub(super) fn spawn(done: Sender<Input>) -> Sender<TurnMsg> {
             Listener {
                 done,
                 watcher: None,
+                resume,
             }
             .run(rx)
         });
@@ -46,6 +48,8 @@ pub(super) fn spawn(done: Sender<Input>) -> Sender<TurnMsg> {
 struct Listener {
     done: Sender<Input>,
     watcher: Option<TurnWatcher>,
+    /// Told when the speaker goes on after a pause (the decoder may be busy with it).
+    resume: ResumeWatch,
 }
 
 impl Listener {
@@ -63,6 +67,7 @@ impl Listener {
                 } => {
                     active = self.ensure_loaded(&params, &vad).then_some(seq);
                     heard = false;
+                    self.resume.new_recording();
                     if let Some(watcher) = self.watcher.as_mut() {
                         watcher.set_vad_params(vad);
                         match follows {
@@ -75,7 +80,11 @@ impl Listener {
                     let (Some(seq), Some(watcher)) = (active, self.watcher.as_mut()) else {
                         continue;
                     };
-                    match watcher.push(&block) {
+                    let pushed = watcher.push(&block);
+                    if watcher.talked_through() > 0 {
+                        self.resume.heard_speech_through(watcher.talked_through());
+                    }
+                    match pushed {
                         Ok(Some(end)) => {
                             active = None;
                             self.ended(seq, end);

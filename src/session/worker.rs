@@ -8,15 +8,15 @@ use super::Job;
 use super::pipeline::{DictationReport, Pipeline};
 use super::{Input, loader};
 use crate::settings::Settings;
-use crate::streaming::StreamingTranscription;
+use crate::streaming::{ListeningDecodes, ResumeWatch, StreamingTranscription};
 use crate::transcriber::TranscribeOptions;
 
 pub(super) enum WorkerMsg {
     /// A recording is starting (batch): make sure the model is loaded meanwhile.
     Prepare,
-    /// A recording is starting and is decoded while it goes.
-    /// Decode while recording; at pauses of this many ms when given (else the engine's).
-    StreamStart(Box<TranscribeOptions>, Option<u32>),
+    /// A recording is starting and is decoded while it goes: at the engine's pauses, or as
+    /// hands-free listening wants.
+    StreamStart(Box<TranscribeOptions>, Option<ListeningDecodes>),
     Audio(Vec<f32>),
     StreamCancel,
     Job(Box<Job>),
@@ -46,6 +46,8 @@ pub(super) struct Worker {
     released: crate::stt::StopFlag,
     /// The text of the last dictation run, which a follow-on continues.
     last_text: String,
+    /// The hands-free listener says through it when the speaker goes on (early decodes stop).
+    resume: ResumeWatch,
 }
 
 impl Worker {
@@ -54,6 +56,7 @@ impl Worker {
         settings: Settings,
         done: Sender<Input>,
         released: crate::stt::StopFlag,
+        resume: ResumeWatch,
     ) -> Self {
         Worker {
             pipeline,
@@ -65,6 +68,7 @@ impl Worker {
             partial_sent: Default::default(),
             released,
             last_text: String::new(),
+            resume,
         }
     }
 
@@ -99,7 +103,7 @@ impl Worker {
                 self.ensure_loaded(false);
                 self.pipeline.output.prepare();
             }
-            WorkerMsg::StreamStart(options, pause_ms) => {
+            WorkerMsg::StreamStart(options, listening) => {
                 self.ensure_loaded(false);
                 self.pipeline.output.prepare();
                 self.stream = self.pipeline.transcriber.as_mut().map(|t| {
@@ -108,8 +112,8 @@ impl Worker {
                         *options,
                         Some(self.released.clone()),
                     );
-                    match pause_ms {
-                        Some(ms) => stream.decoding_at_pauses_of(ms),
+                    match listening {
+                        Some(decodes) => stream.listening(decodes, Some(self.resume.clone())),
                         None => stream,
                     }
                 });

@@ -13,8 +13,10 @@
 //! Engines that stream by themselves (Nemotron) are fed every block instead: their text grows
 //! while the user speaks and only the last chunk is left at release.
 
+mod early;
 mod tracker;
 
+pub use early::{ListeningDecodes, ResumeWatch};
 pub use tracker::{PauseTracker, StreamAction, StreamParams};
 
 use std::time::Instant;
@@ -30,6 +32,8 @@ struct Speculative {
     start: usize,
     end: usize,
     decoded: Decoded,
+    /// An early decode of a pause (not a refresh while speech went on, nor a pause's own).
+    early: bool,
 }
 
 /// What a stream has decoded so far, for the indicator and the hands-free listener.
@@ -58,6 +62,12 @@ pub struct StreamStats {
     pub refreshes: usize,
     /// Decodes given up (or not started) because the key came up first.
     pub decodes_stopped: usize,
+    /// Early decodes of a pause (hands-free); of those, given up (or not begun) because the
+    /// speaker went on, and taken as the pause's decode (the silence lasted: nothing decoded
+    /// twice).
+    pub early_decodes: usize,
+    pub early_stopped: usize,
+    pub early_used: usize,
 }
 
 pub struct StreamingTranscription {
@@ -82,6 +92,8 @@ pub struct StreamingTranscription {
     cheap: bool,
     /// Start of a committed stretch whose decode was given up at the release.
     undecoded_from: Option<usize>,
+    /// Stops an early decode when the speaker goes on (hands-free).
+    resume: Option<ResumeWatch>,
 }
 
 fn ms_since(t: Instant) -> f64 {
@@ -124,6 +136,7 @@ impl StreamingTranscription {
             released,
             cheap: transcriber.stt().cheap_redecode(),
             undecoded_from: None,
+            resume: None,
         }
     }
 
@@ -215,7 +228,19 @@ impl StreamingTranscription {
             };
             let (start, end, commit, refresh) = match action {
                 StreamAction::Wait => continue,
-                StreamAction::Decode { start, end, commit } => (start, end, commit, false),
+                StreamAction::Early { start, end } => {
+                    if let Err(e) = self.decode_early(transcriber, start, end) {
+                        return self.fail(e);
+                    }
+                    continue;
+                }
+                StreamAction::Decode { start, end, commit } => {
+                    if let Some(decoded) = self.take_early(start, end) {
+                        self.keep(start, end, decoded, commit);
+                        continue;
+                    }
+                    (start, end, commit, false)
+                }
                 StreamAction::Refresh { start, end } => (start, end, false, true),
             };
             self.stats.refreshes += usize::from(refresh);
@@ -323,6 +348,7 @@ impl StreamingTranscription {
                 start,
                 end,
                 decoded,
+                early: false,
             });
         }
     }

@@ -20,6 +20,9 @@ pub struct StreamParams {
     pub vad: VadParams,
     /// Silence after speech that triggers a decode of the pending audio.
     pub pause_ms: u32,
+    /// A shorter silence after which the pending audio is decoded early, as a guess given up
+    /// if the speaker goes on (hands-free: the transcript is ready sooner after the pause).
+    pub early_pause_ms: Option<u32>,
     /// Speech needed in the pending audio before a pause commits it.
     pub min_commit_speech_ms: u32,
     /// Pending audio longer than this is cut at its quietest point (below the engine's
@@ -53,6 +56,7 @@ impl Default for StreamParams {
         Self {
             vad: VadParams::default(),
             pause_ms: 320,
+            early_pause_ms: None,
             min_commit_speech_ms: 2000,
             max_pending_ms: 24_000,
             refresh_ms: None,
@@ -77,11 +81,19 @@ pub enum StreamAction {
         start: usize,
         end: usize,
     },
+    /// A short pause: decode frames `start..end` early (never final); the pause's own
+    /// [`Decode`](Self::Decode) follows if the silence lasts.
+    Early {
+        start: usize,
+        end: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub struct PauseTracker {
     pause_frames: usize,
+    /// Below `pause_frames` when early decodes are wanted.
+    early_frames: Option<usize>,
     min_speech_frames: usize,
     min_commit_frames: usize,
     max_pending_frames: usize,
@@ -104,6 +116,10 @@ impl PauseTracker {
     pub fn new(params: &StreamParams) -> Self {
         Self {
             pause_frames: frames_for(params.pause_ms).max(1),
+            early_frames: params
+                .early_pause_ms
+                .map(|ms| frames_for(ms).max(1))
+                .filter(|&early| early < frames_for(params.pause_ms).max(1)),
             min_speech_frames: frames_for(params.vad.min_speech_ms).max(1),
             min_commit_frames: frames_for(params.min_commit_speech_ms),
             max_pending_frames: frames_for(params.max_pending_ms).max(2),
@@ -164,6 +180,12 @@ impl PauseTracker {
             }
         }
 
+        if self.fresh_speech && Some(self.silence_run) == self.early_frames {
+            return StreamAction::Early {
+                start: self.pending_start,
+                end: self.frames_seen(),
+            };
+        }
         if self.fresh_speech && self.silence_run == self.pause_frames {
             self.fresh_speech = false;
             let (start, end) = (self.pending_start, self.frames_seen());
@@ -316,6 +338,52 @@ mod tests {
         let mut plain = PauseTracker::new(&StreamParams::default());
         let actions = feed(&mut plain, &[(0.0, 1000), (0.9, 3000), (0.0, 3000)]);
         assert_eq!(actions.len(), 1);
+    }
+
+    #[test]
+    fn an_early_decode_comes_before_each_pause_decode_and_at_short_pauses_too() {
+        let params = StreamParams {
+            pause_ms: 200,
+            early_pause_ms: Some(96),
+            ..StreamParams::default()
+        };
+        let mut t = PauseTracker::new(&params);
+        // A 150 ms gap (early only), then a real pause (early, then the pause's decode).
+        let actions = feed(&mut t, &[(0.9, 1000), (0.0, 150), (0.9, 1000), (0.0, 1000)]);
+        let early_at = |ms: u32| StreamAction::Early {
+            start: 0,
+            end: frames(1000) + frames(ms),
+        };
+        assert_eq!(actions.len(), 3, "{actions:?}");
+        assert_eq!(actions[0], early_at(96));
+        let later = frames(1000) + frames(150) + frames(1000);
+        assert_eq!(
+            actions[1],
+            StreamAction::Early {
+                start: 0,
+                end: later + frames(96)
+            }
+        );
+        assert_eq!(
+            actions[2],
+            StreamAction::Decode {
+                start: 0,
+                end: later + frames(200),
+                commit: true
+            }
+        );
+        // Without early_pause_ms (or with one no shorter than the pause) nothing changes.
+        for early_pause_ms in [None, Some(200)] {
+            let mut plain = PauseTracker::new(&StreamParams {
+                early_pause_ms,
+                ..params.clone()
+            });
+            let actions = feed(
+                &mut plain,
+                &[(0.9, 1000), (0.0, 150), (0.9, 1000), (0.0, 1000)],
+            );
+            assert_eq!(actions.len(), 1, "{actions:?}");
+        }
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub struct EndParams {
     /// After a dictation ends by itself, speech within this long continues it in a follow-on
     /// dictation typed right after it (0: the microphone closes at the end).
     pub follow_on_ms: u32,
+    /// While listening, decode the speech so far after a pause this long, before the model is
+    /// asked (at `pause_ms`), so the transcript it waits for comes sooner; the decode is given
+    /// up if the speaker goes on (0 or not below `pause_ms`: decode at `pause_ms`).
+    pub early_decode_ms: u32,
 }
 
 impl EndParams {
@@ -70,6 +74,11 @@ impl EndParams {
     /// (after 1.5 s: two more, at long pauses of hesitant speech). Follow-ons for 1.5 s: every
     /// early end the default rule makes where the speech went on resumed within 1.1 s (the
     /// 0.5 s timeout's within 1.2 s, but for a change of speaker and a run of "uh um").
+    /// Decoding each pause early, after 128 ms (Moonshine base, `--early-decode-ms`): text
+    /// 441 ms after the speech instead of 489 (p50), and none of the 26 paused sentences
+    /// ended at the inserted pause instead of 1; after 96 ms 421 ms but 2 ended there (its
+    /// transcripts with less silence after the words read finished more often), after 160 ms
+    /// no sooner than without.
     pub const DEFAULT: EndParams = EndParams {
         semantic: true,
         pause_ms: 200,
@@ -82,7 +91,16 @@ impl EndParams {
         read_transcript: true,
         full_stop_above: 0.7,
         follow_on_ms: 1500,
+        early_decode_ms: 128,
     };
+
+    /// How a stream decodes while this rule listens.
+    pub fn listening_decodes(&self) -> crate::streaming::ListeningDecodes {
+        crate::streaming::ListeningDecodes {
+            pause_ms: self.pause_ms,
+            early_pause_ms: (self.early_decode_ms > 0).then_some(self.early_decode_ms),
+        }
+    }
 }
 
 /// The tracker's next step.
@@ -271,6 +289,11 @@ impl TurnTracker {
         self.heard_speech
     }
 
+    /// The speaker is talking (voiced long enough not to be a breath or a click).
+    pub fn talking(&self) -> bool {
+        self.voiced_run >= frames(RESUMED_SPEECH_MS)
+    }
+
     /// From the end of the last speech to now, in ms (the wait the decision cost).
     pub fn end_wait_ms(&self) -> f64 {
         (self.frames - self.speech_end.min(self.frames)) as f64 * FRAME_MS
@@ -293,6 +316,7 @@ mod tests {
         read_transcript: false,
         full_stop_above: 0.7,
         follow_on_ms: 0,
+        early_decode_ms: 0,
     };
 
     fn run(tracker: &mut TurnTracker, p: f32, ms: u32) -> Vec<Step> {

@@ -29,6 +29,8 @@ pub struct TurnWatcher {
     pending: usize,
     /// Samples of this dictation through the VAD so far (whole frames).
     heard_samples: usize,
+    /// ...and through the latest frame of talking (see [`TurnTracker::talking`]).
+    talked_through: usize,
     ended: Option<TurnEnd>,
 }
 
@@ -51,6 +53,7 @@ impl TurnWatcher {
             recent: Vec::new(),
             pending: 0,
             heard_samples: 0,
+            talked_through: 0,
             ended: None,
         }
     }
@@ -62,6 +65,12 @@ impl TurnWatcher {
     /// Speech lasting long enough to count has been heard in this dictation.
     pub fn heard_speech(&self) -> bool {
         self.tracker.heard_speech()
+    }
+
+    /// How much of this dictation's audio (samples) ends with the latest talking heard: past
+    /// a pause, the speaker went on.
+    pub fn talked_through(&self) -> usize {
+        self.talked_through
     }
 
     /// Speech detection's thresholds, from the next [`restart`](Self::restart) on.
@@ -86,6 +95,7 @@ impl TurnWatcher {
         self.recent.truncate(self.recent.len() - self.pending);
         self.pending = 0;
         self.heard_samples = 0;
+        self.talked_through = 0;
         self.ended = None;
     }
 
@@ -103,7 +113,11 @@ impl TurnWatcher {
                 .speech_probability(&self.recent[start..start + FRAME_SAMPLES])?;
             self.pending -= FRAME_SAMPLES;
             self.heard_samples += FRAME_SAMPLES;
-            let step = match self.tracker.push(p) {
+            let step = self.tracker.push(p);
+            if self.tracker.talking() {
+                self.talked_through = self.heard_samples;
+            }
+            let step = match step {
                 Step::Judge => self.judge(start + FRAME_SAMPLES),
                 step => (step, 0.0),
             };

@@ -15,7 +15,7 @@ use utter::eval::corpus::Clip;
 use utter::models::ModelStore;
 use utter::session::Job;
 use utter::settings::Settings;
-use utter::streaming::{Partial, StreamingTranscription};
+use utter::streaming::{Partial, ResumeWatch, StreamingTranscription};
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
@@ -58,6 +58,9 @@ pub struct RuleRow {
     /// not cut early).
     pub text_ready_p50: f64,
     pub text_ready_p95: f64,
+    /// Word error rate of those texts (all dictations' words pooled): what a rule's decodes
+    /// cost in accuracy.
+    pub wer: f64,
     pub runs: usize,
 }
 
@@ -93,6 +96,7 @@ pub struct Variants {
     pub likely_ends_ms: Vec<u32>,
     pub full_stops_above: Vec<f32>,
     pub follow_on_ms: u32,
+    pub early_decodes_ms: Vec<u32>,
 }
 
 fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
@@ -115,15 +119,22 @@ fn rules(variants: &Variants) -> Vec<(String, EndParams)> {
                 );
                 rules.push((name.clone(), alone));
                 for &full_stop_above in &variants.full_stops_above {
-                    let params = EndParams {
-                        read_transcript: true,
-                        full_stop_above,
-                        ..alone
-                    };
-                    rules.push((
-                        format!("{name} + transcript, full stop > {full_stop_above}"),
-                        params,
-                    ));
+                    for &early_decode_ms in &variants.early_decodes_ms {
+                        let params = EndParams {
+                            read_transcript: true,
+                            full_stop_above,
+                            early_decode_ms,
+                            ..alone
+                        };
+                        let early = match variants.early_decodes_ms.len() {
+                            1 => String::new(),
+                            _ => format!(", early decode {early_decode_ms} ms"),
+                        };
+                        rules.push((
+                            format!("{name} + transcript, full stop > {full_stop_above}{early}"),
+                            params,
+                        ));
+                    }
                 }
             }
         }
@@ -145,6 +156,7 @@ struct Case {
     name: String,
     whole: Vec<f32>,
     whole_speech_end: usize,
+    reference: String,
     paused: Option<Paused>,
 }
 
@@ -189,6 +201,7 @@ fn cases(clips: &[Clip]) -> Vec<Case> {
                     .unwrap_or_default(),
                 whole: clip.samples.clone(),
                 whole_speech_end: speech_end,
+                reference: clip.reference.clone(),
                 paused,
             })
         })
@@ -276,7 +289,10 @@ fn watch(
     fed.extend(std::iter::repeat_n(0.0, tail_ms as usize * SR / 1000));
     let mut stream = reader.filter(|_| params.read_transcript).map(|r| {
         let stream = StreamingTranscription::new(r.transcriber, r.options.clone());
-        (stream.decoding_at_pauses_of(params.pause_ms), r)
+        // Early decodes run to the end here (the listener that stops them when the speaker
+        // goes on is not simulated), which only makes the transcripts late.
+        let resume = Some(ResumeWatch::default());
+        (stream.listening(params.listening_decodes(), resume), r)
     });
     // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
     let mut decoder_free_at = 0.0f64;
@@ -381,6 +397,7 @@ pub fn run(
             end_wait_p95: 0.0,
             text_ready_p50: 0.0,
             text_ready_p95: 0.0,
+            wer: 0.0,
             runs: 0,
         };
         let mut waits = Vec::new();
@@ -429,9 +446,15 @@ pub fn run(
         progress(&format!("hands-free: {} through the session", row.rule));
         // Dictations cut before their speech ended have no "text after the speech".
         let mut ready = Vec::new();
+        let (mut references, mut texts) = (Vec::new(), Vec::new());
         for case in uncut.into_iter().take(runs) {
-            ready.push(session.text_ready_ms(params, &case.whole, case.whole_speech_end)?);
+            let (ms, text) = session.text_ready_ms(params, &case.whole, case.whole_speech_end)?;
+            ready.push(ms);
+            references.push(case.reference.as_str());
+            texts.push(text);
         }
+        let wer = utter::eval::word_error_rate(&references.join(" "), &texts.join(" "));
+        row.wer = (wer * 1000.0).round() / 1000.0;
         row.text_ready_p50 = round(percentile(&ready, 50.0));
         row.text_ready_p95 = round(percentile(&ready, 95.0));
         row.runs = ready.len();

@@ -39,13 +39,14 @@ impl HandsFreeSession {
         }
     }
 
-    /// One dictation of `audio` (then silence); ms from the end of its speech to the text.
+    /// One dictation of `audio` (then silence): ms from the end of its speech to the text, and
+    /// the text (of its follow-ons too).
     pub fn text_ready_ms(
         &mut self,
         params: EndParams,
         audio: &[f32],
         speech_end: usize,
-    ) -> Result<f64> {
+    ) -> Result<(f64, String)> {
         let hf = &mut self.settings.hands_free;
         hf.until = if params.semantic {
             Until::Turn
@@ -60,6 +61,7 @@ impl HandsFreeSession {
         hf.read_transcript = params.read_transcript;
         hf.full_stop_above = params.full_stop_above;
         hf.follow_on_ms = params.follow_on_ms;
+        hf.early_decode_ms = params.early_decode_ms;
         self.session
             .send(Input::Settings(Box::new(self.settings.clone())));
         let mut fed = audio.to_vec();
@@ -71,6 +73,7 @@ impl HandsFreeSession {
         let timeout = Duration::from_secs(120);
         let mut started = None;
         let mut ready_ms = None;
+        let mut texts = Vec::new();
         loop {
             let (at, event) = self
                 .events
@@ -84,13 +87,15 @@ impl HandsFreeSession {
                     if let Some(error) = report.error {
                         bail!("dictation failed: {error}");
                     }
+                    texts.push(report.text.clone());
                     let started = started.context("no recording")?;
                     let spoken = started + Duration::from_secs_f64(speech_end as f64 / SR as f64);
                     ready_ms = Some(at.saturating_duration_since(spoken).as_secs_f64() * 1000.0);
                 }
                 // After the follow-on window: a tap now starts the next dictation.
                 SessionEvent::State { state: State::Idle } if ready_ms.is_some() => {
-                    return ready_ms.context("no text");
+                    let ms = ready_ms.context("no text")?;
+                    return Ok((ms, texts.join(" ")));
                 }
                 _ => {}
             }

@@ -66,6 +66,10 @@ pub struct BenchArgs {
     /// dictation; cuts whose speech resumed within it lose no words (default: the app's).
     #[arg(long)]
     follow_on_ms: Option<u32>,
+    /// With --handsfree: pauses (ms) after which the speech so far is decoded early, before
+    /// the end-of-turn model is asked, to compare (0: at the model's pause; default: the app's).
+    #[arg(long, value_delimiter = ',')]
+    early_decode_ms: Vec<u32>,
     /// Measure one push-to-talk dictation this many seconds long instead (the corpus's clips
     /// one after another): memory while the key is held, the text, the saved recording.
     #[arg(long, value_name = "SECONDS")]
@@ -234,6 +238,7 @@ fn run_handsfree(args: &BenchArgs, clips: &[Clip]) -> Result<ExitCode> {
         likely_ends_ms: or_default(&args.likely_end_ms, defaults.likely_end_silence_ms),
         full_stops_above: or_default(&args.full_stop_above, defaults.full_stop_above),
         follow_on_ms: args.follow_on_ms.unwrap_or(defaults.follow_on_ms),
+        early_decodes_ms: or_default(&args.early_decode_ms, defaults.early_decode_ms),
     };
     let report = handsfree::run(
         loaded.transcriber,

@@ -168,17 +168,18 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30}",
+        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6}",
         "rule",
         "cut mid-sentence",
         format!("picked up ≤ {} ms", report.follow_on_ms),
         "ended by turn",
         "end wait p50/p95 ms",
-        "speech end → text p50/p95"
+        "speech end → text p50/p95",
+        "WER"
     );
     for r in &report.rules {
         println!(
-            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30}",
+            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
             format!("{} / {}", r.cuts_continued, r.early_cuts),
@@ -188,6 +189,7 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
                 "{:.0} / {:.0} ms ({} runs)",
                 r.text_ready_p50, r.text_ready_p95, r.runs
             ),
+            r.wer,
         );
     }
 }
