@@ -111,7 +111,7 @@ fn early_decodes_stopped_when_the_speaker_goes_on_lose_no_words() {
                 }
             })
         });
-        let mut s = StreamingTranscription::new(&mut t, options()).listening(decodes, Some(watch));
+        let mut s = StreamingTranscription::new(&mut t, options()).listening(decodes, watch);
         for chunk in u.samples.chunks(BLOCK) {
             s.push(&mut t, chunk);
         }

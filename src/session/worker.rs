@@ -113,7 +113,7 @@ impl Worker {
                         Some(self.released.clone()),
                     );
                     match listening {
-                        Some(decodes) => stream.listening(decodes, Some(self.resume.clone())),
+                        Some(decodes) => stream.listening(decodes, self.resume.clone()),
                         None => stream,
                     }
                 });

@@ -86,9 +86,9 @@ pub struct ListeningDecodes {
 impl StreamingTranscription {
     /// Hands-free: decode at the pause the end-of-turn model is asked about and, with
     /// `resume` telling when the speaker goes on, early in it.
-    pub fn listening(mut self, decodes: ListeningDecodes, resume: Option<ResumeWatch>) -> Self {
-        self.params.early_pause_ms = decodes.early_pause_ms.filter(|_| resume.is_some());
-        self.resume = resume;
+    pub fn listening(mut self, decodes: ListeningDecodes, resume: ResumeWatch) -> Self {
+        self.params.early_pause_ms = decodes.early_pause_ms;
+        self.resume = Some(resume);
         self.decoding_at_pauses_of(decodes.pause_ms)
     }
 

@@ -114,12 +114,13 @@ pub struct PauseTracker {
 
 impl PauseTracker {
     pub fn new(params: &StreamParams) -> Self {
+        let pause_frames = frames_for(params.pause_ms).max(1);
         Self {
-            pause_frames: frames_for(params.pause_ms).max(1),
+            pause_frames,
             early_frames: params
                 .early_pause_ms
                 .map(|ms| frames_for(ms).max(1))
-                .filter(|&early| early < frames_for(params.pause_ms).max(1)),
+                .filter(|&early| early < pause_frames),
             min_speech_frames: frames_for(params.vad.min_speech_ms).max(1),
             min_commit_frames: frames_for(params.min_commit_speech_ms),
             max_pending_frames: frames_for(params.max_pending_ms).max(2),

@@ -291,7 +291,7 @@ fn watch(
         let stream = StreamingTranscription::new(r.transcriber, r.options.clone());
         // Early decodes run to the end here (the listener that stops them when the speaker
         // goes on is not simulated), which only makes the transcripts late.
-        let resume = Some(ResumeWatch::default());
+        let resume = ResumeWatch::default();
         (stream.listening(params.listening_decodes(), resume), r)
     });
     // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
