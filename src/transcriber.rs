@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::SAMPLE_RATE;
 use crate::stt::{AudioContext, Language, SpeechToText, SttError, SttRequest};
-use crate::vad::{self, SileroVad, VadError, VadParams};
+use crate::vad::{self, SileroVad, Speech, VadError, VadParams};
 
 const SR: usize = SAMPLE_RATE as usize;
 /// Longest piece handed to an engine that does not say otherwise (Whisper's window is 30 s).
@@ -107,11 +107,16 @@ impl Transcriber {
         } else {
             let heard = [before, samples].concat();
             let from = before.len();
-            vad::detect_speech(&mut self.vad, &heard, &self.vad_params)?
-                .into_iter()
-                .filter(|r| r.end > from)
-                .map(|r| r.start.max(from) - from..r.end - from)
-                .collect()
+            let speech = vad::detect_speech(&mut self.vad, &heard, &self.vad_params)?;
+            Speech {
+                ranges: speech
+                    .ranges
+                    .into_iter()
+                    .filter(|r| r.end > from)
+                    .map(|r| r.start.max(from) - from..r.end - from)
+                    .collect(),
+                ..speech
+            }
         };
         let vad_ms = ms_since(vad_start);
 
@@ -122,10 +127,10 @@ impl Transcriber {
             text,
             language,
             audio_s: crate::audio::seconds(samples.len()),
-            speech_s: crate::audio::seconds(speech.iter().map(|r| r.len()).sum()),
+            speech_s: crate::audio::seconds(speech.ranges.iter().map(|r| r.len()).sum()),
             timings: StageTimings {
                 vad_ms,
-                stt_ms: if speech.is_empty() {
+                stt_ms: if speech.ranges.is_empty() {
                     0.0
                 } else {
                     ms_since(stt_start)
@@ -136,13 +141,14 @@ impl Transcriber {
 }
 
 impl Transcriber {
-    /// Transcribe the given speech ranges of `samples` (found by the VAD beforehand), primed
-    /// with the vocabulary and `previous`, the text that came before this audio. With `stop`,
+    /// Transcribe the given speech of `samples` (found by the VAD beforehand; the padding the
+    /// recording did not reach is heard as silence), primed with the vocabulary and
+    /// `previous`, the text that came before this audio. With `stop`,
     /// the decode may be given up ([`SttError::Stopped`]) when the flag is set.
     pub fn transcribe_speech(
         &mut self,
         samples: &[f32],
-        speech: &[Range<usize>],
+        speech: &Speech,
         options: &TranscribeOptions,
         previous: &str,
         stop: Option<&crate::stt::StopFlag>,
@@ -152,8 +158,12 @@ impl Transcriber {
         let mut language = None;
         let mut closing_confidence = None;
         let max_piece = (self.stt.max_piece_seconds() * SR as f32) as usize;
-        for piece in &plan_pieces(samples, speech, max_piece) {
-            let audio = piece_audio(samples, piece);
+        let pieces = plan_pieces(samples, &speech.ranges, max_piece);
+        for (i, piece) in pieces.iter().enumerate() {
+            let mut audio = piece_audio(samples, piece);
+            if i + 1 == pieces.len() {
+                audio.resize(audio.len() + speech.unheard_pad, 0.0);
+            }
             let context = join_text(previous, &text);
             let request = SttRequest {
                 language: options.language.clone(),

@@ -94,3 +94,40 @@ fn the_indicator_text_grows_while_the_key_is_held() {
     assert!(wer <= 0.25, "WER {wer:.2}: {:?}", report.text);
     assert_eq!(sink.0.lock().unwrap().concat().trim(), report.text.trim());
 }
+
+/// A corpus clip cut right after its last word: a key let go as the speaker finishes.
+fn cut_at_last_word(file: &str) -> utter::eval::corpus::Clip {
+    let clips = utter::eval::corpus::load_clips(&common::shared_dir().join("eval"), "en")
+        .expect("eval corpus");
+    let mut clip = clips
+        .into_iter()
+        .find(|c| c.path.file_name().is_some_and(|n| n == file))
+        .expect("clip in the corpus");
+    utter::audio::trim_trailing_silence(&mut clip.samples, 0);
+    clip
+}
+
+/// Moonshine cut off at the last word says the last sentence again ("The frosty air passed
+/// through the co-coat. The frosty air passed through the co-coat. The frosty"): it hears
+/// the silence the VAD's padding would have given it had the recording gone on.
+#[test]
+fn a_recording_stopped_at_the_last_word_is_not_said_twice() {
+    let mut t = moonshine_transcriber("moonshine-base-en");
+    for file in ["en_harvard_frosty.wav", "en_harvard_spk2_snt5.wav"] {
+        let clip = cut_at_last_word(file);
+        let batch = t
+            .transcribe(&clip.samples, &common::english())
+            .unwrap()
+            .text;
+        let (streamed, _) = common::stream(&mut t, &clip.samples, 320);
+        for text in [&batch, &streamed] {
+            eprintln!("{file}: {text}");
+            let wer = word_error_rate(&clip.reference, text);
+            assert!(
+                normalize(text).len() <= normalize(&clip.reference).len() && wer <= 0.25,
+                "{file}: {text:?} (WER {wer:.2}) for {:?}",
+                clip.reference
+            );
+        }
+    }
+}

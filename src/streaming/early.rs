@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Instant;
 
-use super::{Speculative, StreamingTranscription, ms_since};
+use super::{DecodeKind, Speculative, StreamingTranscription, ms_since};
 use crate::stt::{StopFlag, SttError};
 use crate::transcriber::{Decoded, TranscribeError, Transcriber};
 
@@ -112,7 +112,7 @@ impl StreamingTranscription {
             return Ok(());
         };
         let t = Instant::now();
-        let result = self.decode(transcriber, start, end, Some(&stop), true);
+        let result = self.decode(transcriber, start, end, Some(&stop), DecodeKind::Pause);
         watch.done();
         self.stats.stt_ms_while_recording += ms_since(t);
         match result {

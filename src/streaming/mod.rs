@@ -25,7 +25,7 @@ use crate::transcriber::{
     Decoded, StageTimings, TranscribeError, TranscribeOptions, Transcriber, Transcription,
     join_text,
 };
-use crate::vad::{FRAME_SAMPLES, segments_from_probabilities};
+use crate::vad::{FRAME_SAMPLES, segments_from_probabilities, speech_from_probabilities};
 
 /// A decode of pending audio that may still be final if no speech follows.
 struct Speculative {
@@ -34,6 +34,22 @@ struct Speculative {
     decoded: Decoded,
     /// An early decode of a pause (not a refresh while speech went on, nor a pause's own).
     early: bool,
+}
+
+/// Why pending audio is decoded, which decides what the decoder hears around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecodeKind {
+    /// At a pause (or early in one). Primed with the committed text, for continuity; the rest
+    /// of the pause is still arriving, and its closing mark is read by the hands-free rule as
+    /// measured on real pauses, so nothing is added after it.
+    Pause,
+    /// While speech goes on: primed, and heard as if the speaker stopped here, which is what
+    /// it stands for when it is reused at the release.
+    Refresh,
+    /// After the release: the recording has ended, so the padding it did not reach is heard
+    /// as silence. Unprimed: a prompt of earlier text costs Whisper more than the words it
+    /// saves (measured: 5 s dictations slower than decoding them whole).
+    Release,
 }
 
 /// What a stream has decoded so far, for the indicator and the hands-free listener.
@@ -255,7 +271,12 @@ impl StreamingTranscription {
                 } else {
                     None
                 };
-                let result = self.decode(transcriber, start, end, stop.as_ref(), true);
+                let kind = if refresh {
+                    DecodeKind::Refresh
+                } else {
+                    DecodeKind::Pause
+                };
+                let result = self.decode(transcriber, start, end, stop.as_ref(), kind);
                 self.stats.stt_ms_while_recording += ms_since(t);
                 result
             };
@@ -307,27 +328,29 @@ impl StreamingTranscription {
         (frame * FRAME_SAMPLES).min(self.samples.len())
     }
 
-    /// Decode frames `start..end`. With `primed`, the committed text primes the decoder (for
-    /// continuity); the vocabulary always does.
+    /// Decode frames `start..end`; the vocabulary always primes the decoder.
     fn decode(
         &mut self,
         transcriber: &mut Transcriber,
         start: usize,
         end: usize,
         stop: Option<&crate::stt::StopFlag>,
-        primed: bool,
+        kind: DecodeKind,
     ) -> Result<Decoded, TranscribeError> {
         let audio = &self.samples[self.frame_sample(start)..self.frame_sample(end)];
-        let speech =
-            segments_from_probabilities(&self.probs[start..end], &self.params.vad, audio.len());
-        if speech.is_empty() {
+        let mut speech =
+            speech_from_probabilities(&self.probs[start..end], &self.params.vad, audio.len());
+        if speech.ranges.is_empty() {
             return Ok(Decoded::default());
         }
+        if kind == DecodeKind::Pause {
+            speech.unheard_pad = 0;
+        }
         self.stats.decodes += 1;
-        let previous = if primed {
-            self.committed.text.as_str()
-        } else {
+        let previous = if kind == DecodeKind::Release {
             ""
+        } else {
+            self.committed.text.as_str()
         };
         Ok(transcriber.transcribe_speech(audio, &speech, &self.options, previous, stop)?)
     }
@@ -398,9 +421,7 @@ impl StreamingTranscription {
                 self.stats.reused_decode = true;
                 s.decoded
             }
-            // What the user waits for: a prompt of earlier text costs Whisper more than the
-            // words it saves (measured: 5 s dictations slower than decoding them whole).
-            _ => self.decode(transcriber, start, end, None, false)?,
+            _ => self.decode(transcriber, start, end, None, DecodeKind::Release)?,
         };
         self.stats.stt_ms_after_release = ms_since(t);
         let speech = segments_from_probabilities(&self.probs, &self.params.vad, self.samples.len());

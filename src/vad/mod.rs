@@ -4,10 +4,11 @@ mod segmenter;
 mod silero;
 
 pub(crate) use segmenter::frames_for;
-pub use segmenter::{Endpoint, EndpointDetector, VadParams, segments_from_probabilities};
+pub use segmenter::{
+    Endpoint, EndpointDetector, Speech, VadParams, segments_from_probabilities,
+    speech_from_probabilities,
+};
 pub use silero::{FRAME_SAMPLES, SileroVad, VadError};
-
-use std::ops::Range;
 
 /// Speech probability for every 512-sample frame of `samples` (the last partial frame is zero-padded).
 pub fn frame_probabilities(vad: &mut SileroVad, samples: &[f32]) -> Result<Vec<f32>, VadError> {
@@ -27,12 +28,12 @@ pub fn frame_probabilities(vad: &mut SileroVad, samples: &[f32]) -> Result<Vec<f
     Ok(probs)
 }
 
-/// Speech ranges (sample indices) in a whole clip.
+/// The speech in a whole clip.
 pub fn detect_speech(
     vad: &mut SileroVad,
     samples: &[f32],
     params: &VadParams,
-) -> Result<Vec<Range<usize>>, VadError> {
+) -> Result<Speech, VadError> {
     let probs = frame_probabilities(vad, samples)?;
-    Ok(segments_from_probabilities(&probs, params, samples.len()))
+    Ok(speech_from_probabilities(&probs, params, samples.len()))
 }

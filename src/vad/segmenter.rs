@@ -40,6 +40,17 @@ pub(crate) fn frames_for(ms: u32) -> usize {
     (ms as f32 / FRAME_MS).ceil() as usize
 }
 
+/// Where the speech of a recording is, as the recogniser should hear it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Speech {
+    /// Padded ranges of samples, clipped to the recording, overlaps merged.
+    pub ranges: Vec<Range<usize>>,
+    /// Samples of the last range's padding past the recording's end: it stopped right at the
+    /// last word (a key let go as the speaker finishes). The recogniser hears them as silence —
+    /// cut off at the last word, Moonshine says the last sentence twice.
+    pub unheard_pad: usize,
+}
+
 /// Speech ranges in samples from per-frame probabilities (frame `i` covers samples
 /// `i*512..(i+1)*512`). Padded, clipped to `total_samples`, overlaps merged.
 pub fn segments_from_probabilities(
@@ -47,6 +58,16 @@ pub fn segments_from_probabilities(
     params: &VadParams,
     total_samples: usize,
 ) -> Vec<Range<usize>> {
+    speech_from_probabilities(probs, params, total_samples).ranges
+}
+
+/// [`segments_from_probabilities`] and how much of the last range's padding the recording
+/// did not reach.
+pub fn speech_from_probabilities(
+    probs: &[f32],
+    params: &VadParams,
+    total_samples: usize,
+) -> Speech {
     let min_speech = frames_for(params.min_speech_ms);
     let min_silence = frames_for(params.min_silence_ms);
     let mut frames: Vec<Range<usize>> = Vec::new();
@@ -85,6 +106,11 @@ pub fn segments_from_probabilities(
     }
 
     let pad = (params.speech_pad_ms as usize) * crate::SAMPLE_RATE as usize / 1000;
+    let unheard_pad = frames.last().map_or(0, |f| {
+        (f.end * FRAME_SAMPLES + pad)
+            .saturating_sub(total_samples)
+            .min(pad)
+    });
     let mut merged: Vec<Range<usize>> = Vec::new();
     for f in frames {
         let start = (f.start * FRAME_SAMPLES).saturating_sub(pad);
@@ -94,7 +120,10 @@ pub fn segments_from_probabilities(
             _ => merged.push(start..end),
         }
     }
-    merged
+    Speech {
+        ranges: merged,
+        unheard_pad,
+    }
 }
 
 /// Where a live recording stands.
@@ -225,6 +254,32 @@ mod tests {
         let total = probs.len() * 512;
         let segs = segments_from_probabilities(&probs, &params, total);
         assert_eq!(segs, vec![0..total]);
+    }
+
+    #[test]
+    fn padding_past_the_end_of_the_recording_is_told_apart() {
+        let params = VadParams::default();
+        let pad = 200 * 16;
+        // The recording stops at the last word: all of the padding is missing.
+        let probs = frames(&[(0.0, 20), (0.9, 20)]);
+        let speech = speech_from_probabilities(&probs, &params, 40 * 512);
+        assert_eq!(speech.ranges, vec![20 * 512 - pad..40 * 512]);
+        assert_eq!(speech.unheard_pad, pad);
+        // 5 silent frames (160 ms) after it: only the rest of the padding is missing.
+        let probs = frames(&[(0.0, 20), (0.9, 20), (0.0, 5)]);
+        let speech = speech_from_probabilities(&probs, &params, 45 * 512);
+        assert_eq!(speech.unheard_pad, pad - 5 * 512);
+        // Silence longer than the padding: nothing is missing.
+        let probs = frames(&[(0.0, 20), (0.9, 20), (0.0, 30)]);
+        let speech = speech_from_probabilities(&probs, &params, 70 * 512);
+        assert_eq!(speech.ranges, vec![20 * 512 - pad..40 * 512 + pad]);
+        assert_eq!(speech.unheard_pad, 0);
+        // No speech, nothing to pad.
+        let probs = frames(&[(0.0, 20)]);
+        assert_eq!(
+            speech_from_probabilities(&probs, &params, 20 * 512),
+            Speech::default()
+        );
     }
 
     #[test]

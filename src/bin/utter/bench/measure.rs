@@ -125,6 +125,7 @@ impl SessionBench {
             let ms = rehearsal::timing(&report, "release_to_text")
                 .context("no release_to_text timing")?;
             latencies.push(ms);
+            tracing::debug!(reference = %u.reference, "{strategy:?}: {}", report.text);
             pairs.push((u.reference.clone(), report.text.clone()));
         }
         Ok(LatencyRow {
@@ -136,22 +137,6 @@ impl SessionBench {
             wer_percent: corpus_wer(&pairs),
         })
     }
-}
-
-/// Cut the silence after the last word down to `keep_ms` (a level 30 dB under the loudest
-/// 20 ms marks the end of speech).
-pub fn trim_trailing_silence(samples: &mut Vec<f32>, keep_ms: u32) {
-    const WINDOW: usize = 320;
-    let rms: Vec<f32> = samples
-        .chunks(WINDOW)
-        .map(|w| (w.iter().map(|s| s * s).sum::<f32>() / w.len() as f32).sqrt())
-        .collect();
-    let loudest = rms.iter().copied().fold(0.0f32, f32::max);
-    let Some(last) = rms.iter().rposition(|&r| r > loudest * 0.03) else {
-        return;
-    };
-    let end = (last + 1) * WINDOW + (keep_ms as usize * 16);
-    samples.truncate(end.min(samples.len()));
 }
 
 /// The process's CPU time (user + system) over `window` while the session sits idle.

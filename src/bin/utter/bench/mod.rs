@@ -123,7 +123,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode> {
         let mut utterances = pick(&build_utterances(&clips, size, args.runs), args.runs);
         if let Some(ms) = args.trailing_silence_ms {
             for u in &mut utterances {
-                measure::trim_trailing_silence(&mut u.samples, ms);
+                utter::audio::trim_trailing_silence(&mut u.samples, ms);
             }
         }
         if utterances.is_empty() {
