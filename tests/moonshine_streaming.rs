@@ -131,3 +131,45 @@ fn a_recording_stopped_at_the_last_word_is_not_said_twice() {
         }
     }
 }
+
+/// The key comes up a moment into a word begun after the last refresh: shorter than the
+/// VAD's shortest speech, it is no speech segment, but it is a word — it is decoded, not left
+/// out by reusing the refresh.
+#[test]
+fn a_word_begun_after_the_last_refresh_is_decoded_at_the_release() {
+    let mut t = moonshine_transcriber("moonshine-base-en");
+    let clip = cut_at_last_word("en_harvard_spk1_snt5.wav");
+    let refreshed_through = |t: &mut utter::transcriber::Transcriber, audio: &[f32]| {
+        let mut s = utter::streaming::StreamingTranscription::new(t, common::english());
+        let mut ends = Vec::new();
+        for block in audio.chunks(320) {
+            s.push(t, block);
+            let through = s.partial().through;
+            if ends.last() != Some(&through) && through > 0 {
+                ends.push(through);
+            }
+        }
+        ends
+    };
+    let refreshes = refreshed_through(&mut t, &clip.samples);
+    assert!(refreshes.len() >= 2, "refreshes at {refreshes:?}");
+    // Let go 160 ms (5 VAD frames, under the 250 ms of speech a segment needs) after each
+    // refresh: the words are those of decoding the whole recording, the one after the
+    // refresh too.
+    for &through in &refreshes {
+        let cut = &clip.samples[..(through + 160 * 16).min(clip.samples.len())];
+        let (streamed, stats) = common::stream(&mut t, cut, 320);
+        let batch = t.transcribe(cut, &common::english()).unwrap().text;
+        eprintln!(
+            "let go at {} ms: {streamed:?} (batch {batch:?}, {stats:?})",
+            cut.len() / 16
+        );
+        assert_eq!(
+            normalize(&streamed),
+            normalize(&batch),
+            "let go 160 ms after the refresh at {} ms (refresh reused: {})",
+            through / 16,
+            stats.reused_decode
+        );
+    }
+}

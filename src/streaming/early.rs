@@ -138,9 +138,7 @@ impl StreamingTranscription {
     /// the pause's decode.
     pub(super) fn take_early(&mut self, start: usize, end: usize) -> Option<Decoded> {
         let s = self.speculative.as_ref()?;
-        let voiced = |p: &f32| *p >= self.params.vad.threshold;
-        if !s.early || s.start != start || s.end > end || self.probs[s.end..end].iter().any(voiced)
-        {
+        if !s.early || s.start != start || s.end > end || self.voiced_between(s.end, end) {
             return None;
         }
         self.stats.early_used += 1;

@@ -417,7 +417,7 @@ impl StreamingTranscription {
         let end = self.probs.len();
         let t = Instant::now();
         let tail = match self.speculative.take() {
-            Some(s) if s.start == start && !self.speech_after(s.end) => {
+            Some(s) if s.start == start && !self.voiced_between(s.end, end) => {
                 self.stats.reused_decode = true;
                 s.decoded
             }
@@ -472,10 +472,12 @@ impl StreamingTranscription {
         Ok((transcription, self.stats))
     }
 
-    /// Whether any speech starts at or after `frame`.
-    fn speech_after(&self, frame: usize) -> bool {
-        let from = frame.min(self.probs.len());
-        let len = self.samples.len() - self.frame_sample(from);
-        !segments_from_probabilities(&self.probs[from..], &self.params.vad, len).is_empty()
+    /// Whether any frame from `start` to `end` is voiced. A decode is reused only when not one
+    /// is: a last word shorter than the VAD's shortest speech is no segment, but it is a word.
+    fn voiced_between(&self, start: usize, end: usize) -> bool {
+        let threshold = self.params.vad.threshold;
+        self.probs[start.min(end)..end]
+            .iter()
+            .any(|&p| p >= threshold)
     }
 }
