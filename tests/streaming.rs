@@ -139,3 +139,40 @@ fn early_decodes_stopped_when_the_speaker_goes_on_lose_no_words() {
         assert!(ws <= wb + 0.02, "{text:?} vs batch {batch:?}");
     }
 }
+
+/// A long dictation is not held twice: the stream lets go of the audio it has decoded for good
+/// (the recording keeps all of it), and its text is still that of the whole recording.
+#[test]
+fn a_long_stream_lets_go_of_the_audio_it_has_decoded() {
+    let mut t = transcriber("ggml-tiny.en-q8_0.bin");
+    let u = common::eval_utterances(&[(90.0, 1)]).remove(0);
+    let mut s = StreamingTranscription::new(&mut t, options());
+    let mut most_held = 0;
+    for block in u.samples.chunks(BLOCK) {
+        s.push(&mut t, block);
+        most_held = most_held.max(s.samples_held());
+    }
+    assert_eq!(s.samples_seen(), u.samples.len());
+    let (streamed, stats) = s.finish(&mut t, &u.samples).expect("stream finishes");
+    let batch = t.transcribe(&u.samples, &options()).unwrap();
+    eprintln!(
+        "{:.0} s, held at most {:.1} s, {} commits\n  batch:  {}\n  stream: {}",
+        u.seconds(),
+        most_held as f64 / 16_000.0,
+        stats.committed_segments,
+        batch.text,
+        streamed.text
+    );
+    assert!(
+        most_held < u.samples.len() / 3,
+        "held {most_held} of {} samples",
+        u.samples.len()
+    );
+    assert_eq!(streamed.audio_s, batch.audio_s);
+    assert!((streamed.speech_s - batch.speech_s).abs() < 0.5);
+    let (wb, ws) = (
+        word_error_rate(&u.reference, &batch.text),
+        word_error_rate(&u.reference, &streamed.text),
+    );
+    assert!(ws <= wb + 0.02, "streaming WER {ws:.3} vs batch {wb:.3}");
+}

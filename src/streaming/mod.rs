@@ -90,7 +90,10 @@ pub struct StreamingTranscription {
     options: TranscribeOptions,
     params: StreamParams,
     tracker: PauseTracker,
+    /// The recording from sample `dropped` on: what a decode to come may need. Audio decoded
+    /// for good is let go, so a long dictation is not held twice (the recording has it all).
     samples: Vec<f32>,
+    dropped: usize,
     probs: Vec<f32>,
     committed: Decoded,
     speculative: Option<Speculative>,
@@ -141,6 +144,7 @@ impl StreamingTranscription {
             tracker: PauseTracker::new(&params),
             params,
             samples: Vec::new(),
+            dropped: 0,
             probs: Vec::new(),
             committed: Decoded::default(),
             speculative: None,
@@ -171,7 +175,39 @@ impl StreamingTranscription {
     }
 
     pub fn samples_seen(&self) -> usize {
+        self.dropped + self.samples.len()
+    }
+
+    /// How many of the recording's samples the stream still holds.
+    pub fn samples_held(&self) -> usize {
         self.samples.len()
+    }
+
+    /// Samples `from..to` of the recording (both at or after what was let go).
+    fn audio(&self, from: usize, to: usize) -> &[f32] {
+        &self.samples[from - self.dropped..to - self.dropped]
+    }
+
+    /// Let go of the audio no decode will need again: everything before the pending speech
+    /// (or a committed stretch still to be decoded at the release); all of it when the
+    /// engine hears the recording itself, or when the release decodes the whole recording.
+    fn forget_decoded(&mut self) {
+        let needed_from = if self.live || self.failed.is_some() {
+            self.samples_seen()
+        } else {
+            let frame = self
+                .undecoded_from
+                .map_or(self.tracker.pending_start(), |f| {
+                    f.min(self.tracker.pending_start())
+                });
+            self.frame_sample(frame)
+        };
+        let done = needed_from - self.dropped;
+        // Only when what stays is no longer than what goes: each sample moves about once.
+        if done > 0 && done >= self.samples.len() / 2 {
+            self.samples.drain(..done);
+            self.dropped += done;
+        }
     }
 
     /// Text decoded so far (final up to the last commit, then the latest guess).
@@ -210,7 +246,7 @@ impl StreamingTranscription {
     /// the end of the latest decode.
     fn partial_through(&self) -> usize {
         if self.live {
-            return self.samples.len();
+            return self.samples_seen();
         }
         match &self.speculative {
             Some(s) => self.frame_sample(s.end),
@@ -221,6 +257,11 @@ impl StreamingTranscription {
     /// Add captured audio; decodes at pauses (this blocks for the decode).
     pub fn push(&mut self, transcriber: &mut Transcriber, block: &[f32]) {
         self.samples.extend_from_slice(block);
+        self.decode_what_is_due(transcriber, block);
+        self.forget_decoded();
+    }
+
+    fn decode_what_is_due(&mut self, transcriber: &mut Transcriber, block: &[f32]) {
         if self.failed.is_some() {
             return;
         }
@@ -237,7 +278,7 @@ impl StreamingTranscription {
             }
             return;
         }
-        while (self.probs.len() + 1) * FRAME_SAMPLES <= self.samples.len() {
+        while (self.probs.len() + 1) * FRAME_SAMPLES <= self.samples_seen() {
             let action = match self.vad_frame(transcriber, false) {
                 Ok(action) => action,
                 Err(e) => return self.fail(e),
@@ -311,13 +352,13 @@ impl StreamingTranscription {
         let t = Instant::now();
         let p = if last {
             let mut padded = [0.0f32; FRAME_SAMPLES];
-            let rest = &self.samples[from..];
+            let rest = self.audio(from, self.samples_seen());
             padded[..rest.len()].copy_from_slice(rest);
             transcriber.vad_mut().speech_probability(&padded)?
         } else {
             transcriber
                 .vad_mut()
-                .speech_probability(&self.samples[from..from + FRAME_SAMPLES])?
+                .speech_probability(self.audio(from, from + FRAME_SAMPLES))?
         };
         self.vad_ms += ms_since(t);
         self.probs.push(p);
@@ -325,7 +366,7 @@ impl StreamingTranscription {
     }
 
     fn frame_sample(&self, frame: usize) -> usize {
-        (frame * FRAME_SAMPLES).min(self.samples.len())
+        (frame * FRAME_SAMPLES).min(self.samples_seen())
     }
 
     /// Decode frames `start..end`; the vocabulary always primes the decoder.
@@ -337,7 +378,8 @@ impl StreamingTranscription {
         stop: Option<&crate::stt::StopFlag>,
         kind: DecodeKind,
     ) -> Result<Decoded, TranscribeError> {
-        let audio = &self.samples[self.frame_sample(start)..self.frame_sample(end)];
+        let from = self.frame_sample(start) - self.dropped;
+        let audio = &self.samples[from..self.frame_sample(end) - self.dropped];
         let mut speech =
             speech_from_probabilities(&self.probs[start..end], &self.params.vad, audio.len());
         if speech.ranges.is_empty() {
@@ -383,8 +425,8 @@ impl StreamingTranscription {
         transcriber: &mut Transcriber,
         recording: &[f32],
     ) -> Result<(Transcription, StreamStats), TranscribeError> {
-        if recording.len() > self.samples.len() {
-            let missing = recording[self.samples.len()..].to_vec();
+        if recording.len() > self.samples_seen() {
+            let missing = recording[self.samples_seen()..].to_vec();
             if self.live {
                 // Audio that arrives after the release is part of the wait after it.
                 let before = self.stats.stt_ms_while_recording;
@@ -404,8 +446,8 @@ impl StreamingTranscription {
             return self.finish_live(transcriber, recording);
         }
         let vad_before = self.vad_ms;
-        while self.probs.len() * FRAME_SAMPLES < self.samples.len() {
-            let last = (self.probs.len() + 1) * FRAME_SAMPLES > self.samples.len();
+        while self.probs.len() * FRAME_SAMPLES < self.samples_seen() {
+            let last = (self.probs.len() + 1) * FRAME_SAMPLES > self.samples_seen();
             // Decisions no longer matter: everything pending is decoded below.
             self.vad_frame(transcriber, last)?;
         }
@@ -424,11 +466,12 @@ impl StreamingTranscription {
             _ => self.decode(transcriber, start, end, None, DecodeKind::Release)?,
         };
         self.stats.stt_ms_after_release = ms_since(t);
-        let speech = segments_from_probabilities(&self.probs, &self.params.vad, self.samples.len());
+        let speech =
+            segments_from_probabilities(&self.probs, &self.params.vad, self.samples_seen());
         let transcription = Transcription {
             text: join_text(&self.committed.text, &tail.text),
             language: self.committed.language.clone().or(tail.language),
-            audio_s: crate::audio::seconds(self.samples.len()),
+            audio_s: crate::audio::seconds(self.samples_seen()),
             speech_s: crate::audio::seconds(speech.iter().map(|r| r.len()).sum()),
             timings: StageTimings {
                 vad_ms: self.vad_ms,
@@ -458,7 +501,7 @@ impl StreamingTranscription {
             }
         };
         self.stats.stt_ms_after_release += ms_since(t);
-        let audio_s = crate::audio::seconds(self.samples.len());
+        let audio_s = crate::audio::seconds(self.samples_seen());
         let transcription = Transcription {
             text,
             language: (!stt.is_multilingual()).then(|| "en".to_string()),
