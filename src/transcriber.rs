@@ -143,8 +143,8 @@ impl Transcriber {
 impl Transcriber {
     /// Transcribe the given speech of `samples` (found by the VAD beforehand; the padding the
     /// recording did not reach is heard as silence), primed with the vocabulary and
-    /// `previous`, the text that came before this audio. With `stop`,
-    /// the decode may be given up ([`SttError::Stopped`]) when the flag is set.
+    /// `previous`, the text that came before this audio. With `stop`, the decode may be given
+    /// up ([`SttError::Stopped`]) when the flag is set.
     pub fn transcribe_speech(
         &mut self,
         samples: &[f32],

@@ -193,12 +193,8 @@ impl StreamingTranscription {
         let needed_from = if self.live || self.failed.is_some() {
             self.samples_seen()
         } else {
-            let frame = self
-                .undecoded_from
-                .map_or(self.tracker.pending_start(), |f| {
-                    f.min(self.tracker.pending_start())
-                });
-            self.frame_sample(frame)
+            let pending = self.tracker.pending_start();
+            self.frame_sample(self.undecoded_from.map_or(pending, |f| f.min(pending)))
         };
         let done = needed_from - self.dropped;
         // Only when what stays is no longer than what goes: each sample moves about once.
