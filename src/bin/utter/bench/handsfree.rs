@@ -4,10 +4,9 @@
 //! and 2 s: how many of the paused copies are cut at the pause, and — through the session,
 //! as the app runs it — how long from the end of the speech until the text is ready.
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use utter::audio::simulated::room_tone;
@@ -15,11 +14,11 @@ use utter::eval::corpus::Clip;
 use utter::models::ModelStore;
 use utter::session::Job;
 use utter::settings::Settings;
-use utter::streaming::{Partial, ResumeWatch, StreamingTranscription};
-use utter::transcriber::{TranscribeOptions, Transcriber};
-use utter::turn::{EndParams, EndedBy, SmartTurn, TurnEnd, TurnWatcher};
+use utter::transcriber::Transcriber;
+use utter::turn::{EndParams, EndedBy, SmartTurn, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
 
+use super::handsfree_watch::{BLOCK, Reader, Talk, watch};
 use super::report::{percentile, round};
 
 pub(super) const SR: usize = utter::SAMPLE_RATE as usize;
@@ -257,80 +256,6 @@ fn mid_sentence_gap(samples: &[f32]) -> Option<usize> {
     best.map(|w| w * WINDOW)
 }
 
-/// Decodes while listening, as the session's worker does, for rules that read the transcript.
-struct Reader<'a> {
-    transcriber: &'a mut Transcriber,
-    options: TranscribeOptions,
-}
-
-const BLOCK: usize = SR / 10;
-
-/// How a fed dictation ended: at which sample, how, and the last transcript the watcher read.
-struct Watched {
-    ended_at: usize,
-    end: TurnEnd,
-    heard: String,
-}
-
-/// Feed `audio` and silence in 100 ms blocks; where and how it ended. With a reader, each
-/// block is also decoded as the session does while listening, and its transcript reaches the
-/// watcher when that decode would have finished (the decoder runs beside the listener and
-/// queues blocks while busy).
-fn watch(
-    watcher: &mut TurnWatcher,
-    params: EndParams,
-    audio: &[f32],
-    reader: Option<&mut Reader>,
-) -> Result<Watched> {
-    watcher.restart(params);
-    // Silence long enough for any rule to end it (no speech heard: the wait for speech).
-    let tail_ms = params.wait_for_speech_ms.max(params.end_silence_ms) + 1000;
-    let mut fed = audio.to_vec();
-    fed.extend(std::iter::repeat_n(0.0, tail_ms as usize * SR / 1000));
-    let mut stream = reader.filter(|_| params.read_transcript).map(|r| {
-        let stream = StreamingTranscription::new(r.transcriber, r.options.clone());
-        // Early decodes run to the end here (the listener that stops them when the speaker
-        // goes on is not simulated), which only makes the transcripts late.
-        let resume = ResumeWatch::default();
-        (stream.listening(params.listening_decodes(), resume), r)
-    });
-    // Seconds of audio time: when the decoder is free, and transcripts not yet delivered.
-    let mut decoder_free_at = 0.0f64;
-    let mut in_flight: VecDeque<(f64, Partial)> = VecDeque::new();
-    let mut heard = String::new();
-    for (i, block) in fed.chunks(BLOCK).enumerate() {
-        let fed_so_far = (i + 1) * BLOCK;
-        let now = fed_so_far as f64 / SR as f64;
-        if let Some((stream, reader)) = stream.as_mut() {
-            let started = Instant::now();
-            stream.push(reader.transcriber, block);
-            decoder_free_at = decoder_free_at.max(now) + started.elapsed().as_secs_f64();
-            in_flight.push_back((decoder_free_at, stream.partial()));
-        }
-        if let Some(end) = watcher.push(block)? {
-            return Ok(Watched {
-                ended_at: fed_so_far,
-                end,
-                heard,
-            });
-        }
-        while in_flight.front().is_some_and(|(at, _)| *at <= now) {
-            let Some((_, partial)) = in_flight.pop_front() else {
-                break;
-            };
-            heard = partial.text.clone();
-            if let Some(end) = watcher.transcript(&partial) {
-                return Ok(Watched {
-                    ended_at: fed_so_far,
-                    end,
-                    heard,
-                });
-            }
-        }
-    }
-    bail!("a dictation never ended")
-}
-
 fn ms(samples: usize) -> f64 {
     round(samples as f64 * 1000.0 / SR as f64)
 }
@@ -374,6 +299,19 @@ pub fn run(
         VadParams::default(),
     );
     let cases = cases(clips);
+    // What the listener hears of each dictation, whole and paused (it stops early decodes).
+    let talks = cases
+        .iter()
+        .map(|case| {
+            let paused = case.paused.as_ref();
+            Ok((
+                Talk::hear(&mut watcher, &case.whole)?,
+                paused
+                    .map(|p| Talk::hear(&mut watcher, &p.audio))
+                    .transpose()?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut reader = Reader {
         transcriber: &mut transcriber,
         options: Job::from_settings(Vec::new(), Instant::now(), &settings).options,
@@ -403,10 +341,16 @@ pub fn run(
         let mut waits = Vec::new();
         // Whole clips the rule let finish (not cut before their speech ended).
         let mut uncut = Vec::new();
-        for case in &cases {
-            if let Some(paused) = &case.paused {
+        for (case, (whole_talk, paused_talk)) in cases.iter().zip(&talks) {
+            if let (Some(paused), Some(paused_talk)) = (&case.paused, paused_talk) {
                 row.paused += 1;
-                let cut = watch(&mut watcher, params, &paused.audio, Some(&mut reader))?;
+                let cut = watch(
+                    &mut watcher,
+                    params,
+                    &paused.audio,
+                    paused_talk,
+                    Some(&mut reader),
+                )?;
                 // Ended before the speech did (a VAD frame of slack).
                 if cut.ended_at + 512 < paused.speech_end {
                     let at_the_pause = paused.ended_at_the_pause(cut.ended_at);
@@ -427,7 +371,13 @@ pub fn run(
                     });
                 }
             }
-            let whole = watch(&mut watcher, params, &case.whole, Some(&mut reader))?;
+            let whole = watch(
+                &mut watcher,
+                params,
+                &case.whole,
+                whole_talk,
+                Some(&mut reader),
+            )?;
             waits.push(whole.end.end_wait_ms);
             row.ended_by_turn += usize::from(whole.end.ended_by == EndedBy::Turn);
             if whole.ended_at >= case.whole_speech_end {

@@ -4,6 +4,7 @@
 
 mod handsfree;
 mod handsfree_session;
+mod handsfree_watch;
 mod long_hold;
 mod measure;
 mod report;
