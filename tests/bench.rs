@@ -221,6 +221,14 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         assert!(
             r["finished_cut"].as_array().unwrap().len() as u64 <= r["finished"].as_u64().unwrap()
         );
+        // Rules that read the transcript decode pauses early (the default 128 ms), each early
+        // decode given up, taken as the pause's decode, or neither (the silence did not last).
+        let early = |field: &str| r[field].as_u64().unwrap();
+        match r["rule"].as_str().unwrap().contains("transcript") {
+            true => assert!(early("early_decodes") > 0, "{r}"),
+            false => assert_eq!(early("early_decodes"), 0, "{r}"),
+        }
+        assert!(early("early_stopped") + early("early_used") <= early("early_decodes"));
         for c in cut {
             assert!(c["clip"].as_str().is_some_and(|n| !n.is_empty()), "{r}");
             // Only rules that read the transcript have read anything.

@@ -215,6 +215,11 @@ impl StreamingTranscription {
         }
     }
 
+    /// The work done so far.
+    pub fn stats(&self) -> &StreamStats {
+        &self.stats
+    }
+
     /// The text decoded so far, what it covers and how sure its closing mark is.
     pub fn partial(&self) -> Partial {
         Partial {

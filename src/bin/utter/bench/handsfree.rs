@@ -14,6 +14,7 @@ use utter::eval::corpus::Clip;
 use utter::models::ModelStore;
 use utter::session::Job;
 use utter::settings::Settings;
+use utter::streaming::StreamStats;
 use utter::transcriber::Transcriber;
 use utter::turn::{EndParams, EndedBy, SmartTurn, TurnWatcher};
 use utter::vad::{SileroVad, VadParams};
@@ -61,6 +62,22 @@ pub struct RuleRow {
     /// cost in accuracy.
     pub wer: f64,
     pub runs: usize,
+    /// Rules that decode pauses early, over all the dictations fed: early decodes begun, given
+    /// up because the speaker went on (or not begun: heard going on already), and taken as the
+    /// pause's decode.
+    pub early_decodes: usize,
+    pub early_stopped: usize,
+    pub early_used: usize,
+}
+
+impl RuleRow {
+    fn count_early(&mut self, stats: Option<&StreamStats>) {
+        if let Some(stats) = stats {
+            self.early_decodes += stats.early_decodes;
+            self.early_stopped += stats.early_stopped;
+            self.early_used += stats.early_used;
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -337,6 +354,9 @@ pub fn run(
             text_ready_p95: 0.0,
             wer: 0.0,
             runs: 0,
+            early_decodes: 0,
+            early_stopped: 0,
+            early_used: 0,
         };
         let mut waits = Vec::new();
         // Whole clips the rule let finish (not cut before their speech ended).
@@ -351,6 +371,7 @@ pub fn run(
                     paused_talk,
                     Some(&mut reader),
                 )?;
+                row.count_early(cut.stats.as_ref());
                 // Ended before the speech did (a VAD frame of slack).
                 if cut.ended_at + 512 < paused.speech_end {
                     let at_the_pause = paused.ended_at_the_pause(cut.ended_at);
@@ -378,6 +399,7 @@ pub fn run(
                 whole_talk,
                 Some(&mut reader),
             )?;
+            row.count_early(whole.stats.as_ref());
             waits.push(whole.end.end_wait_ms);
             row.ended_by_turn += usize::from(whole.end.ended_by == EndedBy::Turn);
             if whole.ended_at >= case.whole_speech_end {

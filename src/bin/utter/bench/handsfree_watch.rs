@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use utter::streaming::{Partial, ResumeWatch, StreamingTranscription};
+use utter::streaming::{Partial, ResumeWatch, StreamStats, StreamingTranscription};
 use utter::transcriber::{TranscribeOptions, Transcriber};
 use utter::turn::{EndParams, TurnEnd, TurnWatcher};
 use utter::vad::FRAME_SAMPLES;
@@ -28,6 +28,8 @@ pub(super) struct Watched {
     pub ended_at: usize,
     pub end: TurnEnd,
     pub heard: String,
+    /// The decoding done while listening (rules that read the transcript).
+    pub stats: Option<StreamStats>,
 }
 
 /// What the session's listener hears of a recording: after each VAD frame, where the latest
@@ -107,11 +109,13 @@ pub(super) fn watch(
             decoder_free_at = starts_at + took;
             in_flight.push_back((decoder_free_at, stream.partial()));
         }
+        let stats = || stream.as_ref().map(|(s, _)| s.stats().clone());
         if let Some(end) = watcher.push(block)? {
             return Ok(Watched {
                 ended_at: fed_so_far,
                 end,
                 heard,
+                stats: stats(),
             });
         }
         while in_flight.front().is_some_and(|(at, _)| *at <= now) {
@@ -124,6 +128,7 @@ pub(super) fn watch(
                     ended_at: fed_so_far,
                     end,
                     heard,
+                    stats: stats(),
                 });
             }
         }

@@ -168,18 +168,19 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6}",
+        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6} {:>26}",
         "rule",
         "cut mid-sentence",
         format!("picked up ≤ {} ms", report.follow_on_ms),
         "ended by turn",
         "end wait p50/p95 ms",
         "speech end → text p50/p95",
-        "WER"
+        "WER",
+        "early decodes stopped/used"
     );
     for r in &report.rules {
         println!(
-            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3}",
+            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3} {:>26}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
             format!("{} / {}", r.cuts_continued, r.early_cuts),
@@ -190,6 +191,10 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
                 r.text_ready_p50, r.text_ready_p95, r.runs
             ),
             r.wer,
+            match r.early_decodes {
+                0 => "—".to_string(),
+                n => format!("{} / {} of {n}", r.early_stopped, r.early_used),
+            },
         );
     }
 }
