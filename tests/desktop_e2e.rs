@@ -402,6 +402,46 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
     assert_eq!(recordings, 2, "no file left by the empty window");
 }
 
+/// "I have a thousand thoughts — [1.2 s] — about that thing": the silence rule ends the
+/// dictation at the pause and it is typed with the full stop the recogniser closed it with.
+/// The speaker goes on; heard in context the seam is no sentence end, so the full stop (and
+/// the space after it) is erased in the window and the follow-on goes on with the sentence.
+#[test]
+fn hands_free_a_sentence_cut_at_a_pause_is_typed_whole_across_the_seam() {
+    let Desk {
+        x,
+        mic,
+        target,
+        mut app,
+        dir: _dir,
+    } = Desk::open(
+        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
+         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
+    );
+    let paused = common::with_room_tone("en_spont_thoughts", 1.6, 1.2);
+    let tap = || {
+        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+        x.xdotool(&["key", HOTKEY]);
+    };
+    app.dictate(&mic, &paused, tap, || {});
+    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
+    app.wait_log("nothing more was said", Duration::from_secs(30));
+    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let log = app.log_text();
+    assert_eq!(
+        typed.trim_end(),
+        "I have a thousand thoughts about that thing.",
+        "{log}"
+    );
+    // The first part was typed with its full stop, then that was taken back.
+    let history =
+        utter::history::History::open(&app.data.join("history.sqlite3")).expect("history");
+    let entries = history.search("", 10).unwrap();
+    assert_eq!(entries.len(), 2, "{entries:#?}");
+    let texts: Vec<&str> = entries.iter().filter_map(|e| e.text()).collect();
+    assert!(texts.contains(&"I have a thousand thoughts."), "{texts:?}");
+}
+
 #[test]
 fn dictation_is_never_typed_into_utters_own_settings_window() {
     let x = XServer::start();

@@ -74,6 +74,11 @@ pub struct OutputSettings {
     /// follow-on), so it needs a space first when that one was typed without one after it.
     #[serde(skip)]
     pub continues: bool,
+    /// Not a setting: the full stop that closed the dictation before this one was taken back
+    /// (the speaker went on with the sentence), and whatever space followed it: a word needs
+    /// a space first again.
+    #[serde(skip)]
+    pub rejoins: bool,
 }
 
 impl Default for OutputSettings {
@@ -85,6 +90,7 @@ impl Default for OutputSettings {
             wayland_typing: WaylandTyping::Auto,
             press_enter: false,
             continues: false,
+            rejoins: false,
         }
     }
 }
@@ -97,7 +103,7 @@ impl OutputSettings {
         // Before Enter a space would only be sent along.
         let space = self.trailing_space && !self.press_enter;
         // The dictation before was sent with Enter, or left a space after itself.
-        let lead = self.continues && !self.trailing_space && !self.press_enter;
+        let lead = self.rejoins || (self.continues && !self.trailing_space && !self.press_enter);
         let lead = if lead && text.starts_with(char::is_alphanumeric) {
             " "
         } else {
@@ -121,9 +127,9 @@ pub enum OutputError {
     Clipboard(String),
     #[error("the focused window is Utter's own; the text was not typed (it is in the history)")]
     OwnWindow,
-    /// "scratch that" erased nothing, and why.
+    /// What was typed before was not erased ("scratch that", a full stop taken back), and why.
     #[error("{0}")]
-    NotScratched(String),
+    NotErased(String),
 }
 
 /// Something that puts text into the focused application.
@@ -146,10 +152,23 @@ pub trait TextSink: Send {
 
     /// Take back the previous dictation ("scratch that"): how many characters were erased.
     fn scratch(&mut self, _settings: &OutputSettings, _hotkey: &str) -> Result<usize, OutputError> {
-        Err(OutputError::NotScratched(
-            "nothing was typed into an application by this session".into(),
-        ))
+        Err(nothing_typed())
     }
+
+    /// Take back the full stop closing the previous dictation, which delivered `said`, and
+    /// what was typed after it (a space): the next dictation goes on with its sentence.
+    fn take_back_full_stop(
+        &mut self,
+        _settings: &OutputSettings,
+        _hotkey: &str,
+        _said: &str,
+    ) -> Result<(), OutputError> {
+        Err(nothing_typed())
+    }
+}
+
+fn nothing_typed() -> OutputError {
+    OutputError::NotErased("nothing was typed into an application by this session".into())
 }
 
 /// Delivers nowhere: for runs whose caller shows the text itself (`utter listen` prints it,
@@ -179,13 +198,23 @@ impl TextSink for Output {
     fn scratch(&mut self, settings: &OutputSettings, hotkey: &str) -> Result<usize, OutputError> {
         Output::scratch(self, settings, hotkey)
     }
+
+    fn take_back_full_stop(
+        &mut self,
+        settings: &OutputSettings,
+        hotkey: &str,
+        said: &str,
+    ) -> Result<(), OutputError> {
+        Output::take_back_full_stop(self, settings, hotkey, said)
+    }
 }
 
 /// What the last dictation typed, so "scratch that" can take it back.
 struct LastDelivery {
     /// The window it went to (`None`: the session could not tell).
     window: Option<String>,
-    chars: usize,
+    /// Exactly as typed.
+    text: String,
     entered: bool,
 }
 
@@ -276,6 +305,10 @@ impl Output {
         if focus::focus_is_ours() {
             return Err(OutputError::OwnWindow);
         }
+        if !text.is_empty() {
+            // Whatever happens now, what was typed before is no longer the last delivery.
+            self.last = None;
+        }
         let mut delivered = if text.is_empty() {
             Delivered::default()
         } else {
@@ -292,7 +325,7 @@ impl Output {
             .get_or_insert_with(std::time::Instant::now);
         self.last = Some(LastDelivery {
             window: crate::target::focused().map(|t| t.window),
-            chars: text.chars().count(),
+            text,
             entered: settings.press_enter,
         });
         // What was just typed is ours, not the user's.
@@ -317,10 +350,48 @@ impl Output {
         settings: &OutputSettings,
         hotkey: &str,
     ) -> Result<usize, OutputError> {
-        let refuse = |why: &str| Err(OutputError::NotScratched(why.to_string()));
         let Some(last) = self.last.take() else {
-            return refuse("no dictation has been typed since Utter started");
+            return Err(OutputError::NotErased(
+                "no dictation has been typed since Utter started".into(),
+            ));
         };
+        self.check_untouched(&last, hotkey)?;
+        let chars = last.text.chars().count();
+        self.typist(settings.wayland_typing)?
+            .press(EditKey::Backspace, chars)?;
+        Ok(chars)
+    }
+
+    /// Erase the full stop closing the previous dictation (which delivered `said`) and the
+    /// space typed after it — under the same conditions as [`scratch`](Self::scratch).
+    pub fn take_back_full_stop(
+        &mut self,
+        settings: &OutputSettings,
+        hotkey: &str,
+        said: &str,
+    ) -> Result<(), OutputError> {
+        let refuse = |why: &str| Err(OutputError::NotErased(why.to_string()));
+        let Some(mut last) = self.last.take() else {
+            return refuse("the previous dictation was not typed");
+        };
+        let ends = last.text.trim_end();
+        if ends.trim_start() != said.trim() || !ends.ends_with('.') {
+            return refuse("the previous dictation did not type that full stop");
+        }
+        self.check_untouched(&last, hotkey)?;
+        let kept = ends.len() - '.'.len_utf8();
+        let erased = last.text[kept..].chars().count();
+        self.typist(settings.wayland_typing)?
+            .press(EditKey::Backspace, erased)?;
+        last.text.truncate(kept);
+        self.last = Some(last);
+        Ok(())
+    }
+
+    /// What was typed last is still as it was: in the window in front now, not sent with
+    /// Enter, and nothing typed after it.
+    fn check_untouched(&mut self, last: &LastDelivery, hotkey: &str) -> Result<(), OutputError> {
+        let refuse = |why: &str| Err(OutputError::NotErased(why.to_string()));
         if last.entered {
             return refuse("the previous dictation was sent with Enter");
         }
@@ -342,9 +413,7 @@ impl Output {
         if keys.presses_since_last(&ignored) > 0 {
             return refuse("you typed since the previous dictation");
         }
-        self.typist(settings.wayland_typing)?
-            .press(EditKey::Backspace, last.chars)?;
-        Ok(last.chars)
+        Ok(())
     }
 
     fn deliver_text(
@@ -427,5 +496,22 @@ mod tests {
             ..no_space
         };
         assert_eq!(entered.finish_text("next"), "next");
+    }
+
+    #[test]
+    fn a_follow_on_after_a_full_stop_taken_back_starts_with_a_space_before_a_word() {
+        // The full stop and the space after it were erased: "thoughts" + " about that. ".
+        let rejoins = OutputSettings {
+            continues: true,
+            rejoins: true,
+            ..OutputSettings::default()
+        };
+        assert_eq!(rejoins.finish_text("about that."), " about that. ");
+        assert_eq!(rejoins.finish_text(", about that."), ", about that. ");
+        let no_space = OutputSettings {
+            trailing_space: false,
+            ..rejoins
+        };
+        assert_eq!(no_space.finish_text("about that."), " about that.");
     }
 }

@@ -11,6 +11,7 @@ pub mod loader;
 pub mod pipeline;
 mod recording;
 pub mod rehearsal;
+mod seam;
 mod turn_listener;
 mod voice;
 mod worker;

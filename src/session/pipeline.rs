@@ -36,6 +36,9 @@ pub struct DictationReport {
     pub commands: Vec<String>,
     /// A hands-free follow-on: it continues the dictation before it (typed right after it).
     pub continues: bool,
+    /// ...and the full stop that closed the dictation before was taken back: the speaker went
+    /// on with that sentence.
+    pub rejoined: bool,
     /// What decoding while recording did (streaming only).
     pub stream: Option<crate::streaming::StreamStats>,
 }
@@ -56,6 +59,7 @@ impl DictationReport {
             profile: None,
             commands: Vec::new(),
             continues: false,
+            rejoined: false,
             stream: None,
         }
     }
@@ -131,6 +135,7 @@ impl Pipeline {
             profile: job.profile.clone(),
             commands: Vec::new(),
             continues: job.output.continues,
+            rejoined: false,
             stream: None,
         };
         let fail = |this: &Self, report: &mut DictationReport, message: String| {
@@ -193,7 +198,13 @@ impl Pipeline {
         };
         let model = transcriber.stt().model_name().to_string();
         let mut raw = crate::text_rules::apply_replacements(&transcription.text, &job.replacements);
+        let t = Instant::now();
+        let seam = super::seam::read(transcriber, &job, &raw);
         if job.output.continues {
+            timings.push(("seam".into(), ms_since(t)));
+            if let Some(seam) = &seam {
+                raw = seam.text.clone();
+            }
             raw = crate::text_rules::continue_sentence(&job.said_before, &raw);
         }
         report.raw_text = raw.clone();
@@ -250,6 +261,23 @@ impl Pipeline {
                 self.note("status", h.set_status(id, Status::Delivered, None));
             }
             return finish(report, timings, job.released);
+        }
+        if let Some(mark) = seam.as_ref().and_then(|s| s.goes_on.as_deref()) {
+            match self
+                .output
+                .take_back_full_stop(&output, &job.hotkey, &job.said_before)
+            {
+                Ok(()) => {
+                    output.rejoins = true;
+                    text = super::seam::Seam::go_on(mark, &job.said_before, &text);
+                    report.rejoined = true;
+                }
+                Err(e) => {
+                    tracing::info!("the full stop before the follow-on stays: {e}");
+                    text = super::seam::Seam::after_full_stop(&text);
+                }
+            }
+            report.text = text.clone();
         }
         let t = Instant::now();
         let mut text_at = None;

@@ -60,6 +60,26 @@ impl utter::output::TextSink for Collect {
         self.0.lock().unwrap().push(text.to_string());
         Ok(utter::output::Delivered::default())
     }
+
+    /// As a target would: the full stop goes from what was typed last, if that is `said`.
+    fn take_back_full_stop(
+        &mut self,
+        _: &utter::output::OutputSettings,
+        _: &str,
+        said: &str,
+    ) -> Result<(), utter::output::OutputError> {
+        let mut typed = self.0.lock().unwrap();
+        match typed.last_mut() {
+            Some(last) if last.trim() == said.trim() && last.trim_end().ends_with('.') => {
+                let kept = last.trim_end().len() - 1;
+                last.truncate(kept);
+                Ok(())
+            }
+            _ => Err(utter::output::OutputError::NotErased(format!(
+                "{said:?} is not what was typed last: {typed:?}"
+            ))),
+        }
+    }
 }
 
 /// Recognition options for English speech.
@@ -148,6 +168,21 @@ pub fn quilter_paused_after_middle(pause_s: f64) -> Vec<f32> {
     let clip = shared_dir().join("eval/audio/en_librispeech_quilter.wav");
     let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
     with_pause(&audio, 2.64, pause_s)
+}
+
+/// The eval clip `name` with `pause_s` of its own room tone inserted at `at_s`.
+pub fn with_room_tone(name: &str, at_s: f64, pause_s: f64) -> Vec<f32> {
+    let sr = utter::SAMPLE_RATE as f64;
+    let clip = shared_dir().join(format!("eval/audio/{name}.wav"));
+    let audio = utter::audio::load_mono_16k(&clip).expect("clip decodes");
+    let at = (at_s * sr) as usize;
+    let mut paused = audio[..at].to_vec();
+    paused.extend(utter::audio::simulated::room_tone(
+        &audio,
+        (pause_s * sr) as usize,
+    ));
+    paused.extend_from_slice(&audio[at..]);
+    paused
 }
 
 /// `audio` with `extra_s` of digital silence inserted at `at_s`.

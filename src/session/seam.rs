@@ -1,0 +1,247 @@
+//! The seam between a hands-free dictation ended at a pause and its follow-on. The first part
+//! was decoded alone, so the recogniser closed it with a full stop — typed at once, before
+//! anyone knew the speaker would go on. When they went on with the same sentence, the seam's
+//! audio decoded as one stretch says so ("thoughts about that", not "thoughts. About that"):
+//! the full stop is taken back in the target and the follow-on goes on without a capital.
+
+use crate::transcriber::Transcriber;
+
+use super::job::Job;
+
+/// How much of the follow-on is decoded with the seam: its speech resumes within the follow-on
+/// window (1.5 s by default), and a few words of it are enough.
+const SEAM_AFTER_SAMPLES: usize = 4 * crate::SAMPLE_RATE as usize;
+/// At most this many of the follow-on's first words are taken from the decode in context.
+const MAX_WORDS_MENDED: usize = 4;
+
+/// What the seam's audio, decoded as one stretch, says about a follow-on.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Seam {
+    /// The follow-on's text with its first words as heard in context, where the follow-on
+    /// decoded alone (without the speech before it) heard them differently.
+    pub text: String,
+    /// The dictation before ended with a full stop, yet the speaker went on with that
+    /// sentence: the mark the seam has instead ("," or nothing).
+    pub goes_on: Option<String>,
+}
+
+impl Seam {
+    /// The follow-on's `text`, going on with the sentence of `before` once its full stop is
+    /// gone: no capital, and the seam's mark first.
+    pub(super) fn go_on(mark: &str, before: &str, text: &str) -> String {
+        let before = before.trim_end();
+        let before = before.strip_suffix('.').unwrap_or(before);
+        let text = crate::text_rules::continue_sentence(before, text);
+        match mark {
+            "" => text,
+            mark => format!("{mark} {}", text.trim_start()),
+        }
+    }
+
+    /// The follow-on's `text` after the full stop that stays: its first word with a capital
+    /// (the words heard in context went on without one).
+    pub(super) fn after_full_stop(text: &str) -> String {
+        let lead = text.len() - text.trim_start().len();
+        let mut rest = text[lead..].chars();
+        match rest.next() {
+            Some(first) => format!("{}{}{}", &text[..lead], first.to_uppercase(), rest.as_str()),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// Decode the seam of a follow-on in context (the end of the dictation before it and its own
+/// start, as one stretch) and read it against the two texts (`after`: the follow-on's own).
+pub(super) fn read(transcriber: &mut Transcriber, job: &Job, after: &str) -> Option<Seam> {
+    let nothing_before = job.heard_before.is_empty() || job.said_before.trim().is_empty();
+    if !job.output.continues || after.trim().is_empty() || nothing_before {
+        return None;
+    }
+    let follow = &job.samples[..job.samples.len().min(SEAM_AFTER_SAMPLES)];
+    let seam = [job.heard_before.as_slice(), follow].concat();
+    let in_context = match transcriber.transcribe(&seam, &job.options) {
+        Ok(t) => t.text,
+        Err(e) => {
+            tracing::warn!("the seam before a follow-on could not be decoded: {e}");
+            return None;
+        }
+    };
+    let read = read_in_context(&job.said_before, &in_context, after);
+    tracing::debug!(in_context, ?read, "the seam before a follow-on");
+    read
+}
+
+/// Find where the last words of `before` meet the follow-on in `in_context`: the place where
+/// most of `before`'s last words agree (and the follow-on's first words, when it heard them
+/// alike). `None` when the seam is not found there (the decodes heard other words).
+fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> {
+    let before = words(before);
+    let after_words = words(after);
+    let context = words(in_context);
+    let mut best: Option<(usize, usize)> = None;
+    for seam in 1..context.len() {
+        let behind = context[..seam]
+            .iter()
+            .rev()
+            .zip(before.iter().rev())
+            .take_while(|(c, b)| c.bare == b.bare)
+            .count();
+        let ahead = context[seam..]
+            .iter()
+            .zip(&after_words)
+            .take_while(|(c, a)| c.bare == a.bare)
+            .count();
+        // One word each side, or two of the words before: not a chance match.
+        let found = behind > 0 && (ahead > 0 || behind >= 2.min(before.len()));
+        if found && best.is_none_or(|(_, most)| behind + ahead > most) {
+            best = Some((seam, behind + ahead));
+        }
+    }
+    let (seam, _) = best?;
+    let last = context[seam - 1]
+        .raw
+        .trim_end_matches(['"', '\'', ')', '”', '’']);
+    let full_stop = before.last().is_some_and(|w| w.raw.ends_with('.'));
+    let goes_on = (full_stop && !last.ends_with(['.', '?', '!', '…'])).then(|| {
+        [',', ';', ':', '—']
+            .into_iter()
+            .find(|&m| last.ends_with(m))
+            .map(String::from)
+            .unwrap_or_default()
+    });
+    Some(Seam {
+        text: mend_first_words(&context[seam..], after, &after_words),
+        goes_on,
+    })
+}
+
+/// `after` with its first words replaced by the context's (`heard`, from the seam on) up to
+/// where two words agree again; unchanged when they agree from the start or nowhere near it.
+fn mend_first_words(heard: &[Word], after: &str, after_words: &[Word]) -> String {
+    let resync = (0..=MAX_WORDS_MENDED).find_map(|skipped| {
+        let rest = after_words.get(skipped..)?;
+        (0..=MAX_WORDS_MENDED).find_map(|heard_first| {
+            let agree = heard.get(heard_first..)?.iter().zip(rest).take(2);
+            (agree.clone().count() == 2 && agree.clone().all(|(h, a)| h.bare == a.bare))
+                .then_some((heard_first, skipped))
+        })
+    });
+    match resync {
+        Some((heard_first, skipped)) if heard_first > 0 || skipped > 0 => {
+            let from = after_words[skipped].at;
+            let mut mended: Vec<&str> = heard[..heard_first].iter().map(|w| w.raw).collect();
+            mended.push(&after[from..]);
+            mended.join(" ")
+        }
+        _ => after.to_string(),
+    }
+}
+
+struct Word<'a> {
+    /// Where it starts in its text.
+    at: usize,
+    raw: &'a str,
+    /// Lowercase letters and digits: what is compared.
+    bare: String,
+}
+
+impl std::fmt::Debug for Word<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.raw)
+    }
+}
+
+fn words(text: &str) -> Vec<Word<'_>> {
+    text.split_whitespace()
+        .filter_map(|raw| {
+            let bare: String = raw
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            let at = raw.as_ptr() as usize - text.as_ptr() as usize;
+            (!bare.is_empty()).then_some(Word { at, raw, bare })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn goes_on(before: &str, in_context: &str, after: &str) -> Option<String> {
+        read_in_context(before, in_context, after).and_then(|seam| seam.goes_on)
+    }
+
+    #[test]
+    fn the_seam_in_context_says_whether_the_sentence_went_on() {
+        let before = "I have a thousand thoughts.";
+        let after = "About that thing.";
+        // Decoded as one stretch, the sentence runs through the seam.
+        let whole = "I have a thousand thoughts about that thing.";
+        assert_eq!(goes_on(before, whole, after), Some(String::new()));
+        let comma = "thousand thoughts, about that";
+        assert_eq!(goes_on(before, comma, after), Some(",".into()));
+        // ...or it does end there: the full stop stays.
+        let ends = "thousand thoughts. About that thing.";
+        assert_eq!(goes_on(before, ends, after), None);
+        assert!(read_in_context(before, ends, after).is_some());
+        // The stretch's first word cut in half, the follow-on's words only partly heard.
+        assert_eq!(
+            goes_on(before, "sand thoughts about", after),
+            Some("".into())
+        );
+        // Heard differently at the seam: not found.
+        assert_eq!(
+            read_in_context(before, "a thousand thought sabout", after),
+            None
+        );
+        assert_eq!(read_in_context(before, "", after), None);
+        // Nothing to take back when the dictation before did not end with a full stop.
+        assert_eq!(goes_on("I have a thousand thoughts", whole, after), None);
+    }
+
+    #[test]
+    fn where_the_words_recur_the_place_with_most_agreeing_wins() {
+        let before = "I saw the";
+        let after = "Cat sat on the mat.";
+        // Both "the cat" pairs agree one word each side; the second agrees more.
+        let seam = read_in_context(before, "the cat. I saw the cat sat on", after);
+        assert_eq!(seam.map(|s| s.text), Some(after.to_string()));
+        let before = "I saw the cat.";
+        let after = "Sat on the mat.";
+        assert_eq!(goes_on(before, "saw the cat. Sat on the", after), None);
+        assert_eq!(
+            goes_on(before, "I saw the cat sat on the", after),
+            Some("".into())
+        );
+    }
+
+    #[test]
+    fn the_follow_on_takes_its_first_words_from_the_seam_heard_in_context() {
+        let before = "I have a thousand thoughts.";
+        let in_context = "I have a thousand thoughts about that thing.";
+        // Decoded alone, its first word was misheard.
+        let seam = read_in_context(before, in_context, "Felt that thing.").unwrap();
+        assert_eq!(seam.text, "about that thing.");
+        let before = "A thin stripe.";
+        let in_context = "A thin stripe runs down the middle.";
+        let seam = read_in_context(before, in_context, "Just a run down the middle.").unwrap();
+        assert_eq!(seam.text, "runs down the middle.");
+        // Heard alike: unchanged, capital and all (the caller decides about capitals).
+        let seam = read_in_context(before, in_context, "Runs down the middle.").unwrap();
+        assert_eq!(seam.text, "Runs down the middle.");
+        // No two words agree again within the first few: left as decoded.
+        let seam = read_in_context(before, "A thin stripe runs down", "Then a rainbow.").unwrap();
+        assert_eq!(seam.text, "Then a rainbow.");
+    }
+
+    #[test]
+    fn going_on_drops_the_capital_and_puts_the_mark_first() {
+        let before = "I have a thousand thoughts.";
+        assert_eq!(Seam::go_on("", before, "About that."), "about that.");
+        assert_eq!(Seam::go_on(",", before, "About that."), ", about that.");
+        assert_eq!(Seam::go_on("", before, "I think so."), "I think so.");
+        assert_eq!(Seam::after_full_stop("about that."), "About that.");
+    }
+}
