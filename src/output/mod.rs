@@ -5,6 +5,7 @@ mod display;
 pub mod focus;
 mod key_watch;
 mod paste;
+mod text_box;
 mod typing;
 mod wayland_clipboard;
 mod wayland_connect;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use display::{DisplayServer, SessionReport};
 pub use paste::Paster;
+pub use text_box::{TextBox, before_full_stop};
 pub use typing::Typist;
 use wayland_clipboard::WaylandClipboard;
 
@@ -374,12 +376,10 @@ impl Output {
         let Some(mut last) = self.last.take() else {
             return refuse("the previous dictation was not typed");
         };
-        let ends = last.text.trim_end();
-        if ends.trim_start() != said.trim() || !ends.ends_with('.') {
+        let Some(kept) = before_full_stop(&last.text, said) else {
             return refuse("the previous dictation did not type that full stop");
-        }
+        };
         self.check_untouched(&last, hotkey)?;
-        let kept = ends.len() - '.'.len_utf8();
         let erased = last.text[kept..].chars().count();
         self.typist(settings.wayland_typing)?
             .press(EditKey::Backspace, erased)?;

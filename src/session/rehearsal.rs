@@ -6,24 +6,26 @@ use std::time::{Duration, Instant};
 
 use crate::audio::SimulatedMicrophone;
 use crate::cleanup::Cleaner;
-use crate::output::NoOutput;
+use crate::output::{NoOutput, TextSink};
 use crate::settings::Settings;
 use crate::transcriber::Transcriber;
 
 use super::{DictationReport, Input, Pipeline, Session, SessionEvent};
 
-/// A session without history, clean-up or output, recording from a simulated microphone; also
-/// when each clip finished playing.
+/// A session without history or clean-up, delivering to `output` (a [`crate::output::TextBox`]
+/// shows what a window would), recording from a simulated microphone; also when each clip
+/// finished playing.
 pub fn simulated_session(
     transcriber: Transcriber,
     settings: &Settings,
+    output: Box<dyn TextSink>,
     events: impl Fn(SessionEvent) + Send + 'static,
 ) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
-    simulated_session_with(transcriber, None, settings, 1.0, events)
+    session_on_simulated_microphone(transcriber, None, settings, output, 1.0, events)
 }
 
-/// Like [`simulated_session`], with a clean-up stage and the microphone playing `pace` times
-/// faster than real time.
+/// Like [`simulated_session`], typing nothing, with a clean-up stage and the microphone
+/// playing `pace` times faster than real time.
 pub fn simulated_session_with(
     transcriber: Transcriber,
     cleaner: Option<Cleaner>,
@@ -31,10 +33,22 @@ pub fn simulated_session_with(
     pace: f64,
     events: impl Fn(SessionEvent) + Send + 'static,
 ) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
+    let output = Box::new(NoOutput);
+    session_on_simulated_microphone(transcriber, cleaner, settings, output, pace, events)
+}
+
+fn session_on_simulated_microphone(
+    transcriber: Transcriber,
+    cleaner: Option<Cleaner>,
+    settings: &Settings,
+    output: Box<dyn TextSink>,
+    pace: f64,
+    events: impl Fn(SessionEvent) + Send + 'static,
+) -> (Session, SimulatedMicrophone, Receiver<Instant>) {
     let pipeline = Pipeline {
         transcriber: Some(transcriber),
         cleaner,
-        output: Box::new(NoOutput),
+        output,
         history: None,
         recordings_dir: None,
     };

@@ -72,8 +72,8 @@ pub(super) fn read(transcriber: &mut Transcriber, job: &Job, after: &str) -> Opt
 }
 
 /// Find where the last words of `before` meet the follow-on in `in_context`: the place where
-/// most of `before`'s last words agree (and the follow-on's first words, when it heard them
-/// alike). `None` when the seam is not found there (the decodes heard other words).
+/// most of `before`'s last words and the follow-on's first words agree. `None` when the seam
+/// is not found there (the decodes heard other words).
 fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> {
     let before = words(before);
     let after_words = words(after);
@@ -91,8 +91,9 @@ fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> 
             .zip(&after_words)
             .take_while(|(c, a)| c.bare == a.bare)
             .count();
-        // One word each side, or two of the words before: not a chance match.
-        let found = behind > 0 && (ahead > 0 || behind >= 2.min(before.len()));
+        // One word each side, or two on one side: not a chance match. (The last word before
+        // is often heard differently in context — "she'd" alone, "sheep, from" in context.)
+        let found = (behind > 0 && ahead > 0) || behind >= 2.min(before.len()) || ahead >= 2;
         if found && best.is_none_or(|(_, most)| behind + ahead > most) {
             best = Some((seam, behind + ahead));
         }
@@ -145,12 +146,6 @@ struct Word<'a> {
     bare: String,
 }
 
-impl std::fmt::Debug for Word<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.raw)
-    }
-}
-
 fn words(text: &str) -> Vec<Word<'_>> {
     text.split_whitespace()
         .filter_map(|raw| {
@@ -191,7 +186,11 @@ mod tests {
             goes_on(before, "sand thoughts about", after),
             Some("".into())
         );
-        // Heard differently at the seam: not found.
+        // The last word before heard differently in context: the follow-on's words place it.
+        let tarot = "Tarot than sheep, from the yellow pad.";
+        let from = "From the yellow pad.";
+        assert_eq!(goes_on("Tarot than she'd.", tarot, from), Some(",".into()));
+        // Heard differently on both sides of the seam: not found.
         assert_eq!(
             read_in_context(before, "a thousand thought sabout", after),
             None

@@ -69,13 +69,13 @@ impl utter::output::TextSink for Collect {
         said: &str,
     ) -> Result<(), utter::output::OutputError> {
         let mut typed = self.0.lock().unwrap();
-        match typed.last_mut() {
-            Some(last) if last.trim() == said.trim() && last.trim_end().ends_with('.') => {
-                let kept = last.trim_end().len() - 1;
+        let last = typed.last_mut();
+        match last.and_then(|last| Some((utter::output::before_full_stop(last, said)?, last))) {
+            Some((kept, last)) => {
                 last.truncate(kept);
                 Ok(())
             }
-            _ => Err(utter::output::OutputError::NotErased(format!(
+            None => Err(utter::output::OutputError::NotErased(format!(
                 "{said:?} is not what was typed last: {typed:?}"
             ))),
         }

@@ -68,6 +68,14 @@ pub struct RuleRow {
     pub early_decodes: usize,
     pub early_stopped: usize,
     pub early_used: usize,
+    /// Paused clips the rule cut early, dictated through the session with their follow-ons
+    /// (at most `runs`): the word error rate of what the window reads once all was typed...
+    pub cut_wer: f64,
+    pub cut_runs: usize,
+    /// ...and their seams: heard going on with the sentence (the full stop before taken
+    /// back), or a full stop left before a follow-on.
+    pub seams_rejoined: usize,
+    pub seams_full_stop_kept: usize,
 }
 
 impl RuleRow {
@@ -92,6 +100,9 @@ pub struct Cut {
     /// Where it ended, and the inserted pause, in ms of the paused clip.
     pub ended_at_ms: f64,
     pub pause_ms: [f64; 2],
+    /// Dictated through the session with its follow-ons (the first `runs` cuts): what the
+    /// window reads once all was typed.
+    pub typed: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -273,6 +284,12 @@ fn mid_sentence_gap(samples: &[f32]) -> Option<usize> {
     best.map(|w| w * WINDOW)
 }
 
+/// All the dictations' words pooled, to three places.
+fn pooled_wer(references: &[&str], texts: &[String]) -> f64 {
+    let wer = utter::eval::word_error_rate(&references.join(" "), &texts.join(" "));
+    (wer * 1000.0).round() / 1000.0
+}
+
 fn ms(samples: usize) -> f64 {
     round(samples as f64 * 1000.0 / SR as f64)
 }
@@ -357,10 +374,16 @@ pub fn run(
             early_decodes: 0,
             early_stopped: 0,
             early_used: 0,
+            cut_wer: 0.0,
+            cut_runs: 0,
+            seams_rejoined: 0,
+            seams_full_stop_kept: 0,
         };
         let mut waits = Vec::new();
-        // Whole clips the rule let finish (not cut before their speech ended).
+        // Whole clips the rule let finish (not cut before their speech ended), and paused
+        // ones it cut.
         let mut uncut = Vec::new();
+        let mut cut_short = Vec::new();
         for (case, (whole_talk, paused_talk)) in cases.iter().zip(&talks) {
             if let (Some(paused), Some(paused_talk)) = (&case.paused, paused_talk) {
                 row.paused += 1;
@@ -378,6 +401,7 @@ pub fn run(
                     let at = cut.end.at_sample;
                     let resumed = resumed_after_ms(&mut watcher, &paused.audio, at)?;
                     row.early_cuts += 1;
+                    cut_short.push((case, paused));
                     row.cuts_at_the_pause += usize::from(at_the_pause);
                     row.cuts_continued += usize::from(
                         resumed.is_some_and(|ms| ms <= f64::from(variants.follow_on_ms)),
@@ -389,6 +413,7 @@ pub fn run(
                         resumed_after_ms: resumed.map(round),
                         ended_at_ms: ms(cut.ended_at),
                         pause_ms: [ms(paused.pause.start), ms(paused.pause.end)],
+                        typed: None,
                     });
                 }
             }
@@ -410,23 +435,35 @@ pub fn run(
         }
         row.end_wait_p50 = round(percentile(&waits, 50.0));
         row.end_wait_p95 = round(percentile(&waits, 95.0));
-        measured.push((row, params, uncut));
+        measured.push((row, params, uncut, cut_short));
     }
     let mut session = super::handsfree_session::HandsFreeSession::start(transcriber, settings);
     let mut rows = Vec::new();
-    for (mut row, params, uncut) in measured {
+    for (mut row, params, uncut, cut_short) in measured {
         progress(&format!("hands-free: {} through the session", row.rule));
         // Dictations cut before their speech ended have no "text after the speech".
         let mut ready = Vec::new();
         let (mut references, mut texts) = (Vec::new(), Vec::new());
         for case in uncut.into_iter().take(runs) {
-            let (ms, text) = session.text_ready_ms(params, &case.whole, case.whole_speech_end)?;
-            ready.push(ms);
+            let dictated = session.dictate(params, &case.whole, case.whole_speech_end)?;
+            ready.push(dictated.ready_ms);
             references.push(case.reference.as_str());
-            texts.push(text);
+            texts.push(dictated.text);
         }
-        let wer = utter::eval::word_error_rate(&references.join(" "), &texts.join(" "));
-        row.wer = (wer * 1000.0).round() / 1000.0;
+        row.wer = pooled_wer(&references, &texts);
+        // What the follow-ons make of the cuts.
+        let (mut references, mut texts) = (Vec::new(), Vec::new());
+        let cuts = cut_short.into_iter().zip(row.cut_clips.iter_mut());
+        for ((case, paused), cut) in cuts.take(runs) {
+            let dictated = session.dictate(params, &paused.audio, paused.speech_end)?;
+            row.seams_rejoined += dictated.rejoined;
+            row.seams_full_stop_kept += dictated.full_stops_kept;
+            references.push(case.reference.as_str());
+            cut.typed = Some(dictated.text.clone());
+            texts.push(dictated.text);
+        }
+        row.cut_wer = pooled_wer(&references, &texts);
+        row.cut_runs = texts.len();
         row.text_ready_p50 = round(percentile(&ready, 50.0));
         row.text_ready_p95 = round(percentile(&ready, 95.0));
         row.runs = ready.len();

@@ -168,7 +168,7 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6} {:>26}",
+        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6} {:>26} {:>36}",
         "rule",
         "cut mid-sentence",
         format!("picked up ≤ {} ms", report.follow_on_ms),
@@ -176,11 +176,12 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         "end wait p50/p95 ms",
         "speech end → text p50/p95",
         "WER",
-        "early decodes stopped/used"
+        "early decodes stopped/used",
+        "cuts: WER, seams rejoined/full stop"
     );
     for r in &report.rules {
         println!(
-            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3} {:>26}",
+            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3} {:>26} {:>36}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
             format!("{} / {}", r.cuts_continued, r.early_cuts),
@@ -194,6 +195,13 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
             match r.early_decodes {
                 0 => "—".to_string(),
                 n => format!("{} / {} of {n}", r.early_stopped, r.early_used),
+            },
+            match r.cut_runs {
+                0 => "—".to_string(),
+                n => format!(
+                    "{:.3}, {} / {} ({n} runs)",
+                    r.cut_wer, r.seams_rejoined, r.seams_full_stop_kept
+                ),
             },
         );
     }
