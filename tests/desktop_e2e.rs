@@ -352,30 +352,35 @@ fn hands_free_a_tap_then_speech_is_typed_when_the_speaker_stops() {
     assert!(log.contains("hands-free dictation ended by Turn"), "{log}");
 }
 
+/// Hands-free with a 0.6 s silence rule: one tap, then `paused` (speech with a pause in
+/// mid-sentence, ended there); waits for the dictation, its follow-on and the window after it
+/// closing with nothing said. The desk and the line typed into the xterm.
+fn dictate_cut_at_a_pause(paused: &[f32]) -> (Desk, String) {
+    let mut desk = Desk::open(
+        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
+         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
+    );
+    let x = &desk.x;
+    let tap = || {
+        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
+        x.xdotool(&["key", HOTKEY]);
+    };
+    desk.app.dictate(&desk.mic, paused, tap, || {});
+    desk.app
+        .wait_log_count("dictation:", 2, Duration::from_secs(60));
+    desk.app
+        .wait_log("nothing more was said", Duration::from_secs(30));
+    let typed = desk.target.wait_for_line(&desk.x, Duration::from_secs(10));
+    (desk, typed)
+}
+
 /// Hands-free with a short silence rule, and a speaker who pauses 1.2 s in mid-sentence: the
 /// dictation ends at the pause and is typed; the speech that resumes goes on in a follow-on,
 /// typed right after it on the same line. Then the window closes with nothing said.
 #[test]
 fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
-    let Desk {
-        x,
-        mic,
-        target,
-        mut app,
-        dir: _dir,
-    } = Desk::open(
-        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
-         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
-    );
-    let paused = common::quilter_paused_after_middle(1.2);
-    let tap = || {
-        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
-        x.xdotool(&["key", HOTKEY]);
-    };
-    app.dictate(&mic, &paused, tap, || {});
-    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
-    app.wait_log("nothing more was said", Duration::from_secs(30));
-    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let (desk, typed) = dictate_cut_at_a_pause(&common::quilter_paused_after_middle(1.2));
+    let app = &desk.app;
     let wer = utter::eval::word_error_rate(common::QUILTER, &typed);
     assert!(wer <= 0.25, "WER {wer:.2}: {typed:?}\n{}", app.log_text());
     let log = app.log_text();
@@ -408,25 +413,9 @@ fn hands_free_speech_resumed_after_the_end_is_typed_right_after_it() {
 /// the space after it) is erased in the window and the follow-on goes on with the sentence.
 #[test]
 fn hands_free_a_sentence_cut_at_a_pause_is_typed_whole_across_the_seam() {
-    let Desk {
-        x,
-        mic,
-        target,
-        mut app,
-        dir: _dir,
-    } = Desk::open(
-        "mode = \"hands_free\"\n[output]\nmethod = \"type\"\n\
-         [hands_free]\nuntil = \"silence\"\nend_silence_ms = 600\n",
-    );
     let paused = common::with_room_tone("en_spont_thoughts", 1.6, 1.2);
-    let tap = || {
-        std::thread::sleep(utter::hotkey::AUTO_REPEAT_WINDOW * 2);
-        x.xdotool(&["key", HOTKEY]);
-    };
-    app.dictate(&mic, &paused, tap, || {});
-    app.wait_log_count("dictation:", 2, Duration::from_secs(60));
-    app.wait_log("nothing more was said", Duration::from_secs(30));
-    let typed = target.wait_for_line(&x, Duration::from_secs(10));
+    let (desk, typed) = dictate_cut_at_a_pause(&paused);
+    let app = &desk.app;
     let log = app.log_text();
     assert_eq!(
         typed.trim_end(),
