@@ -73,12 +73,16 @@ pub(super) fn read(transcriber: &mut Transcriber, job: &Job, after: &str) -> Opt
 
 /// Find where the last words of `before` meet the follow-on in `in_context`: the place where
 /// most of `before`'s last words and the follow-on's first words agree. `None` when the seam
-/// is not found there (the decodes heard other words).
+/// is not found there (the decodes heard other words). Whether the sentence goes on is only
+/// read where the last word before was heard alike: else the context's mark is on another
+/// word ("thereunder in this regard" for "there under. In this regard" is a real sentence end
+/// the context decoded without its full stop).
 fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> {
     let before = words(before);
     let after_words = words(after);
     let context = words(in_context);
-    let mut best: Option<(usize, usize)> = None;
+    // The seam, how many words agree around it, and how many of them before it.
+    let mut best: Option<(usize, usize, usize)> = None;
     for seam in 1..context.len() {
         let behind = context[..seam]
             .iter()
@@ -94,15 +98,15 @@ fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> 
         // One word each side, or two on one side: not a chance match. (The last word before
         // is often heard differently in context — "she'd" alone, "sheep, from" in context.)
         let found = (behind > 0 && ahead > 0) || behind >= 2.min(before.len()) || ahead >= 2;
-        if found && best.is_none_or(|(_, most)| behind + ahead > most) {
-            best = Some((seam, behind + ahead));
+        if found && best.is_none_or(|(_, most, _)| behind + ahead > most) {
+            best = Some((seam, behind + ahead, behind));
         }
     }
-    let (seam, _) = best?;
+    let (seam, _, behind) = best?;
     let last = context[seam - 1]
         .raw
         .trim_end_matches(['"', '\'', ')', '”', '’']);
-    let full_stop = before.last().is_some_and(|w| w.raw.ends_with('.'));
+    let full_stop = behind > 0 && before.last().is_some_and(|w| w.raw.ends_with('.'));
     let goes_on = (full_stop && !last.ends_with(['.', '?', '!', '…'])).then(|| {
         [',', ';', ':', '—']
             .into_iter()
@@ -186,10 +190,12 @@ mod tests {
             goes_on(before, "sand thoughts about", after),
             Some("".into())
         );
-        // The last word before heard differently in context: the follow-on's words place it.
-        let tarot = "Tarot than sheep, from the yellow pad.";
-        let from = "From the yellow pad.";
-        assert_eq!(goes_on("Tarot than she'd.", tarot, from), Some(",".into()));
+        // The last word before heard differently in context: the follow-on's words place the
+        // seam, but the context's mark is on another word — the full stop stays (here a real
+        // sentence end the context decoded without one).
+        let regard = "review of activities thereunder in this regard,";
+        let seam = read_in_context("of activities there under.", regard, "In this regard,");
+        assert_eq!(seam.map(|s| s.goes_on), Some(None));
         // Heard differently on both sides of the seam: not found.
         assert_eq!(
             read_in_context(before, "a thousand thought sabout", after),
