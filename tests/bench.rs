@@ -217,6 +217,13 @@ fn the_handsfree_bench_compares_the_end_of_turn_with_silence_timeouts() {
         assert_eq!(runs, r["early_cuts"].as_u64().unwrap().min(1), "{r}");
     }
     assert!(rules[6]["cut_wer"].as_f64().unwrap() < 0.35, "{}", rules[6]);
+    // Its follow-on's seam was decoded in context, and timed.
+    let seam = |field: &str| rules[6][field].as_f64().unwrap();
+    assert!(
+        seam("seam_p50") > 0.0 && seam("seam_max") >= seam("seam_p50"),
+        "{}",
+        rules[6]
+    );
     for r in rules {
         let cut = r["cut_clips"].as_array().unwrap();
         assert_eq!(cut.len() as u64, r["early_cuts"].as_u64().unwrap());

@@ -76,6 +76,10 @@ pub struct RuleRow {
     /// back), or a full stop left before a follow-on.
     pub seams_rejoined: usize,
     pub seams_full_stop_kept: usize,
+    /// Their follow-ons' decodes of the seam in context (ms, p50 / max): the follow-on's text
+    /// waits for it.
+    pub seam_p50: f64,
+    pub seam_max: f64,
 }
 
 impl RuleRow {
@@ -377,6 +381,8 @@ pub fn run(
             cut_wer: 0.0,
             cut_runs: 0,
             seams_rejoined: 0,
+            seam_p50: 0.0,
+            seam_max: 0.0,
             seams_full_stop_kept: 0,
         };
         let mut waits = Vec::new();
@@ -452,18 +458,23 @@ pub fn run(
         }
         row.wer = pooled_wer(&references, &texts);
         // What the follow-ons make of the cuts.
-        let (mut references, mut texts) = (Vec::new(), Vec::new());
+        let (mut references, mut texts, mut seams) = (Vec::new(), Vec::new(), Vec::new());
         let cuts = cut_short.into_iter().zip(row.cut_clips.iter_mut());
         for ((case, paused), cut) in cuts.take(runs) {
             let dictated = session.dictate(params, &paused.audio, paused.speech_end)?;
             row.seams_rejoined += dictated.rejoined;
             row.seams_full_stop_kept += dictated.full_stops_kept;
+            seams.extend(dictated.seam_ms);
             references.push(case.reference.as_str());
             cut.typed = Some(dictated.text.clone());
             texts.push(dictated.text);
         }
         row.cut_wer = pooled_wer(&references, &texts);
         row.cut_runs = texts.len();
+        if !seams.is_empty() {
+            row.seam_p50 = round(percentile(&seams, 50.0));
+            row.seam_max = round(percentile(&seams, 100.0));
+        }
         row.text_ready_p50 = round(percentile(&ready, 50.0));
         row.text_ready_p95 = round(percentile(&ready, 95.0));
         row.runs = ready.len();

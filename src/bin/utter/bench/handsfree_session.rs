@@ -37,6 +37,8 @@ pub struct Dictated {
     /// taken back), and those after a full stop that stayed.
     pub rejoined: usize,
     pub full_stops_kept: usize,
+    /// Each follow-on's decode of its seam in context (ms), part of its text's wait.
+    pub seam_ms: Vec<f64>,
 }
 
 impl HandsFreeSession {
@@ -93,6 +95,7 @@ impl HandsFreeSession {
         let mut started = None;
         let mut ready_ms = None;
         let (mut rejoined, mut full_stops_kept) = (0, 0);
+        let mut seam_ms = Vec::new();
         let mut said_before = String::new();
         loop {
             let (at, event) = self
@@ -112,6 +115,8 @@ impl HandsFreeSession {
                     } else if report.continues && said_before.trim_end().ends_with('.') {
                         full_stops_kept += 1;
                     }
+                    let seam = report.timings.iter().find(|(stage, _)| stage == "seam");
+                    seam_ms.extend(seam.map(|(_, ms)| *ms));
                     said_before = report.text.clone();
                     let started = started.context("no recording")?;
                     let spoken = started + Duration::from_secs_f64(speech_end as f64 / SR as f64);
@@ -124,6 +129,7 @@ impl HandsFreeSession {
                         text: self.window.text().trim().to_string(),
                         rejoined,
                         full_stops_kept,
+                        seam_ms,
                     });
                 }
                 _ => {}

@@ -168,7 +168,7 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         report.model, report.clips
     );
     println!(
-        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6} {:>26} {:>36}",
+        "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6} {:>26} {:>56}",
         "rule",
         "cut mid-sentence",
         format!("picked up ≤ {} ms", report.follow_on_ms),
@@ -177,11 +177,11 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
         "speech end → text p50/p95",
         "WER",
         "early decodes stopped/used",
-        "cuts: WER, seams rejoined/full stop"
+        "cuts: WER, seams rejoined/full stop, seam decode p50/max"
     );
     for r in &report.rules {
         println!(
-            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3} {:>26} {:>36}",
+            "{:<30} {:>16} {:>26} {:>14} {:>20} {:>30} {:>6.3} {:>26} {:>56}",
             r.rule,
             format!("{} / {}", r.early_cuts, r.paused),
             format!("{} / {}", r.cuts_continued, r.early_cuts),
@@ -199,8 +199,8 @@ pub fn print_handsfree(report: &super::handsfree::HandsFreeReport) {
             match r.cut_runs {
                 0 => "—".to_string(),
                 n => format!(
-                    "{:.3}, {} / {} ({n} runs)",
-                    r.cut_wer, r.seams_rejoined, r.seams_full_stop_kept
+                    "{:.3}, {} / {}, {:.0} / {:.0} ms ({n} runs)",
+                    r.cut_wer, r.seams_rejoined, r.seams_full_stop_kept, r.seam_p50, r.seam_max
                 ),
             },
         );
