@@ -22,13 +22,26 @@ const TITLES: [&str; 8] = ["Mr.", "Mrs.", "Ms.", "Dr.", "St.", "Prof.", "Jr.", "
 /// a sentence, the follow-on's first word is not a sentence start, so the capital a recogniser
 /// gives every first word goes: "of the" + "Middle classes" → "middle classes". The pronoun I,
 /// words in capitals ("NASA") and abbreviations ("Mr.") keep theirs; a name that begins a
-/// follow-on loses its capital, the price of the common case.
+/// follow-on loses its capital, the price of the common case. Where `before` ended with a full
+/// stop, ? or !, the follow-on starts a sentence and gets a capital if it was decoded without
+/// one (a fragment decoded alone, or its words heard in context, mid-sentence) — not after
+/// "…" or "...", which trail off.
 pub fn continue_sentence(before: &str, text: &str) -> String {
-    let ended = before
+    let closed = before
         .trim_end()
-        .trim_end_matches(['"', '\'', ')', '”', '’'])
-        .ends_with(['.', '?', '!', '…', ':', ';']);
+        .trim_end_matches(['"', '\'', ')', '”', '’']);
+    let ended = closed.ends_with(['.', '?', '!', '…', ':', ';']);
     let lead = text.len() - text.trim_start().len();
+    let starts_sentence = closed.ends_with(['.', '?', '!']) && !closed.ends_with("..");
+    if starts_sentence {
+        let mut rest = text[lead..].chars();
+        return match rest.next() {
+            Some(first) if first.is_lowercase() => {
+                format!("{}{}{}", &text[..lead], first.to_uppercase(), rest.as_str())
+            }
+            _ => text.to_string(),
+        };
+    }
     let word_end = text[lead..]
         .find(|c: char| c.is_whitespace())
         .map_or(text.len(), |i| lead + i);
@@ -113,6 +126,13 @@ mod tests {
         // A finished sentence before it: a new one starts.
         for before in ["It was late.", "Really?", "He said \"stop.\"", "Wait…"] {
             assert_eq!(go_on(before, "About that."), "About that.", "{before}");
+        }
+        // ...with a capital where the follow-on was decoded without one; not after a trail.
+        for before in ["It was late.", "Really?", "Stop!"] {
+            assert_eq!(go_on(before, "from the pad."), "From the pad.", "{before}");
+        }
+        for before in ["Then she...", "Then she…", "as follows:"] {
+            assert_eq!(go_on(before, "from the pad."), "from the pad.", "{before}");
         }
         // Words that keep their capital wherever they are.
         assert_eq!(go_on("and then", "I left."), "I left.");

@@ -273,8 +273,8 @@ impl Pipeline {
                     report.rejoined = true;
                 }
                 Err(e) => {
+                    // The text has its capital: it follows a full stop (continue_sentence).
                     tracing::info!("the full stop before the follow-on stays: {e}");
-                    text = super::seam::Seam::after_full_stop(&text);
                 }
             }
             report.text = text.clone();

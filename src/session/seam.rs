@@ -37,17 +37,6 @@ impl Seam {
             mark => format!("{mark} {}", text.trim_start()),
         }
     }
-
-    /// The follow-on's `text` after the full stop that stays: its first word with a capital
-    /// (the words heard in context went on without one).
-    pub(super) fn after_full_stop(text: &str) -> String {
-        let lead = text.len() - text.trim_start().len();
-        let mut rest = text[lead..].chars();
-        match rest.next() {
-            Some(first) => format!("{}{}{}", &text[..lead], first.to_uppercase(), rest.as_str()),
-            None => text.to_string(),
-        }
-    }
 }
 
 /// Decode the seam of a follow-on in context (the end of the dictation before it and its own
@@ -60,15 +49,29 @@ pub(super) fn read(transcriber: &mut Transcriber, job: &Job, after: &str) -> Opt
     let follow = &job.samples[..job.samples.len().min(SEAM_AFTER_SAMPLES)];
     let seam = [job.heard_before.as_slice(), follow].concat();
     let in_context = match transcriber.transcribe(&seam, &job.options) {
-        Ok(t) => t.text,
+        Ok(t) => crate::text_rules::apply_replacements(&t.text, &job.replacements),
         Err(e) => {
             tracing::warn!("the seam before a follow-on could not be decoded: {e}");
             return None;
         }
     };
-    let read = read_in_context(&job.said_before, &in_context, after);
+    let follow_on = if follow.len() == job.samples.len() {
+        FollowOn::Whole
+    } else {
+        FollowOn::Start
+    };
+    let read = read_in_context(&job.said_before, &in_context, after, follow_on);
     tracing::debug!(in_context, ?read, "the seam before a follow-on");
     read
+}
+
+/// How much of the follow-on the stretch decoded in context holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FollowOn {
+    /// All of it (a follow-on of a few words, the common case).
+    Whole,
+    /// Its first seconds.
+    Start,
 }
 
 /// Find where the last words of `before` meet the follow-on in `in_context`: the place where
@@ -77,7 +80,12 @@ pub(super) fn read(transcriber: &mut Transcriber, job: &Job, after: &str) -> Opt
 /// read where the last word before was heard alike: else the context's mark is on another
 /// word ("thereunder in this regard" for "there under. In this regard" is a real sentence end
 /// the context decoded without its full stop).
-fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> {
+fn read_in_context(
+    before: &str,
+    in_context: &str,
+    after: &str,
+    follow_on: FollowOn,
+) -> Option<Seam> {
     let before = words(before);
     let after_words = words(after);
     let context = words(in_context);
@@ -114,10 +122,19 @@ fn read_in_context(before: &str, in_context: &str, after: &str) -> Option<Seam> 
             .map(String::from)
             .unwrap_or_default()
     });
-    Some(Seam {
-        text: mend_first_words(&context[seam..], after, &after_words),
-        goes_on,
-    })
+    let heard = &context[seam..];
+    // A whole follow-on heard in context is its better decode (a word or two decoded alone
+    // is often misheard or doubled: "Whisper, whispered." for "whispered"), so long as the
+    // two end alike (the context's decode did not stop short).
+    let ends_alike = heard
+        .last()
+        .zip(after_words.last())
+        .is_some_and(|(h, a)| h.bare == a.bare);
+    let text = match follow_on {
+        FollowOn::Whole if ends_alike => in_context[heard[0].at..].trim_end().to_string(),
+        _ => mend_first_words(heard, after, &after_words),
+    };
+    Some(Seam { text, goes_on })
 }
 
 /// `after` with its first words replaced by the context's (`heard`, from the seam on) up to
@@ -169,7 +186,7 @@ mod tests {
     use super::*;
 
     fn goes_on(before: &str, in_context: &str, after: &str) -> Option<String> {
-        read_in_context(before, in_context, after).and_then(|seam| seam.goes_on)
+        read_in_context(before, in_context, after, FollowOn::Start).and_then(|seam| seam.goes_on)
     }
 
     #[test]
@@ -184,7 +201,7 @@ mod tests {
         // ...or it does end there: the full stop stays.
         let ends = "thousand thoughts. About that thing.";
         assert_eq!(goes_on(before, ends, after), None);
-        assert!(read_in_context(before, ends, after).is_some());
+        assert!(read_in_context(before, ends, after, FollowOn::Start).is_some());
         // The stretch's first word cut in half, the follow-on's words only partly heard.
         assert_eq!(
             goes_on(before, "sand thoughts about", after),
@@ -194,14 +211,19 @@ mod tests {
         // seam, but the context's mark is on another word — the full stop stays (here a real
         // sentence end the context decoded without one).
         let regard = "review of activities thereunder in this regard,";
-        let seam = read_in_context("of activities there under.", regard, "In this regard,");
+        let seam = read_in_context(
+            "of activities there under.",
+            regard,
+            "In this regard,",
+            FollowOn::Start,
+        );
         assert_eq!(seam.map(|s| s.goes_on), Some(None));
         // Heard differently on both sides of the seam: not found.
         assert_eq!(
-            read_in_context(before, "a thousand thought sabout", after),
+            read_in_context(before, "a thousand thought sabout", after, FollowOn::Start),
             None
         );
-        assert_eq!(read_in_context(before, "", after), None);
+        assert_eq!(read_in_context(before, "", after, FollowOn::Start), None);
         // Nothing to take back when the dictation before did not end with a full stop.
         assert_eq!(goes_on("I have a thousand thoughts", whole, after), None);
     }
@@ -211,7 +233,12 @@ mod tests {
         let before = "I saw the";
         let after = "Cat sat on the mat.";
         // Both "the cat" pairs agree one word each side; the second agrees more.
-        let seam = read_in_context(before, "the cat. I saw the cat sat on", after);
+        let seam = read_in_context(
+            before,
+            "the cat. I saw the cat sat on",
+            after,
+            FollowOn::Start,
+        );
         assert_eq!(seam.map(|s| s.text), Some(after.to_string()));
         let before = "I saw the cat.";
         let after = "Sat on the mat.";
@@ -227,18 +254,70 @@ mod tests {
         let before = "I have a thousand thoughts.";
         let in_context = "I have a thousand thoughts about that thing.";
         // Decoded alone, its first word was misheard.
-        let seam = read_in_context(before, in_context, "Felt that thing.").unwrap();
+        let seam =
+            read_in_context(before, in_context, "Felt that thing.", FollowOn::Start).unwrap();
         assert_eq!(seam.text, "about that thing.");
         let before = "A thin stripe.";
         let in_context = "A thin stripe runs down the middle.";
-        let seam = read_in_context(before, in_context, "Just a run down the middle.").unwrap();
+        let seam = read_in_context(
+            before,
+            in_context,
+            "Just a run down the middle.",
+            FollowOn::Start,
+        )
+        .unwrap();
         assert_eq!(seam.text, "runs down the middle.");
         // Heard alike: unchanged, capital and all (the caller decides about capitals).
-        let seam = read_in_context(before, in_context, "Runs down the middle.").unwrap();
+        let seam =
+            read_in_context(before, in_context, "Runs down the middle.", FollowOn::Start).unwrap();
         assert_eq!(seam.text, "Runs down the middle.");
         // No two words agree again within the first few: left as decoded.
-        let seam = read_in_context(before, "A thin stripe runs down", "Then a rainbow.").unwrap();
+        let seam = read_in_context(
+            before,
+            "A thin stripe runs down",
+            "Then a rainbow.",
+            FollowOn::Start,
+        )
+        .unwrap();
         assert_eq!(seam.text, "Then a rainbow.");
+    }
+
+    #[test]
+    fn a_whole_follow_on_is_taken_as_heard_in_context() {
+        let before = "This is all very.";
+        let in_context = "This is all very whispered.";
+        // Faint and alone, one word was heard twice.
+        let seam = read_in_context(before, in_context, "Whisper, whispered.", FollowOn::Whole);
+        assert_eq!(seam.map(|s| s.text), Some("whispered.".into()));
+        // Only its first seconds were in the stretch: only the first words are mended.
+        let seam = read_in_context(before, in_context, "Whisper, whispered.", FollowOn::Start);
+        assert_eq!(seam.map(|s| s.text), Some("Whisper, whispered.".into()));
+        // The decode in context stopped short of the follow-on's end: its own text stands.
+        let short = "This is all very whisp";
+        let seam = read_in_context(before, short, "Whispered.", FollowOn::Whole);
+        assert_eq!(seam.map(|s| s.text), Some("Whispered.".into()));
+    }
+
+    #[test]
+    fn a_whole_follow_on_placed_by_its_own_words_takes_the_contexts_closing_mark() {
+        // The last word before heard differently ("she'd" / "sheep,"): the seam is placed by
+        // the follow-on's words and the full stop stays (the caller gives the capital back).
+        let before = "Tarot than she'd.";
+        let in_context = "Tarot than sheep, from the yellow pad.";
+        let seam = read_in_context(before, in_context, "From the yellow pad", FollowOn::Whole);
+        let seam = seam.unwrap();
+        assert_eq!(
+            (seam.text.as_str(), seam.goes_on),
+            ("from the yellow pad.", None)
+        );
+        // Going on with the sentence, the caller drops the capital anyway.
+        let seam = read_in_context(
+            "Tarot than.",
+            "Tarot than from the pad.",
+            "From the pad.",
+            FollowOn::Whole,
+        );
+        assert_eq!(seam.unwrap().goes_on, Some(String::new()));
     }
 
     #[test]
@@ -247,6 +326,5 @@ mod tests {
         assert_eq!(Seam::go_on("", before, "About that."), "about that.");
         assert_eq!(Seam::go_on(",", before, "About that."), ", about that.");
         assert_eq!(Seam::go_on("", before, "I think so."), "I think so.");
-        assert_eq!(Seam::after_full_stop("about that."), "About that.");
     }
 }
