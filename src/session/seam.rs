@@ -17,8 +17,9 @@ const MAX_WORDS_MENDED: usize = 4;
 /// What the seam's audio, decoded as one stretch, says about a follow-on.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Seam {
-    /// The follow-on's text with its first words as heard in context, where the follow-on
-    /// decoded alone (without the speech before it) heard them differently.
+    /// The follow-on's text as heard in context: all of it where the stretch held the whole
+    /// follow-on, else its first words, where the follow-on decoded alone (without the speech
+    /// before it) heard them differently.
     pub text: String,
     /// The dictation before ended with a full stop, yet the speaker went on with that
     /// sentence: the mark the seam has instead ("," or nothing).

@@ -381,9 +381,9 @@ pub fn run(
             cut_wer: 0.0,
             cut_runs: 0,
             seams_rejoined: 0,
+            seams_full_stop_kept: 0,
             seam_p50: 0.0,
             seam_max: 0.0,
-            seams_full_stop_kept: 0,
         };
         let mut waits = Vec::new();
         // Whole clips the rule let finish (not cut before their speech ended), and paused
